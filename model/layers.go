@@ -1,0 +1,216 @@
+package model
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"sweep"
+)
+
+// Trunk is the classic MNIST CNN that reads the image: conv 1→10 (5×5),
+// max-pool 2, ReLU, conv 10→20 (5×5), max-pool 2, ReLU, flatten 320,
+// FC 50 + ReLU, FC 10, log-softmax. Its output is the digit log-probabilities.
+type Trunk struct {
+	conv1W, conv1B, conv2W, conv2B, fc1W, fc1B, fc2W, fc2B *G.Node
+}
+
+// trunkParams declares the trunk's tensors and their fan-in.
+func trunkParams() []param {
+	return []param{
+		{"trunk.conv1.w", tensor.Shape{10, 1, 5, 5}, 1 * 5 * 5},
+		{"trunk.conv1.b", tensor.Shape{10}, 1 * 5 * 5},
+		{"trunk.conv2.w", tensor.Shape{20, 10, 5, 5}, 10 * 5 * 5},
+		{"trunk.conv2.b", tensor.Shape{20}, 10 * 5 * 5},
+		{"trunk.fc1.w", tensor.Shape{320, 50}, 320},
+		{"trunk.fc1.b", tensor.Shape{50}, 320},
+		{"trunk.fc2.w", tensor.Shape{50, 10}, 50},
+		{"trunk.fc2.b", tensor.Shape{10}, 50},
+	}
+}
+
+func newTrunk(g *G.ExprGraph, p *Params) *Trunk {
+	return &Trunk{
+		conv1W: bind(g, p, "trunk.conv1.w"), conv1B: bind(g, p, "trunk.conv1.b"),
+		conv2W: bind(g, p, "trunk.conv2.w"), conv2B: bind(g, p, "trunk.conv2.b"),
+		fc1W: bind(g, p, "trunk.fc1.w"), fc1B: bind(g, p, "trunk.fc1.b"),
+		fc2W: bind(g, p, "trunk.fc2.w"), fc2B: bind(g, p, "trunk.fc2.b"),
+	}
+}
+
+// Learnables lists the trunk's parameter nodes.
+func (t *Trunk) Learnables() G.Nodes {
+	return G.Nodes{t.conv1W, t.conv1B, t.conv2W, t.conv2B, t.fc1W, t.fc1B, t.fc2W, t.fc2B}
+}
+
+// Forward maps images [batch, 1, 28, 28] to digit log-probabilities [batch, 10].
+func (t *Trunk) Forward(x *G.Node) (*G.Node, error) {
+	batch := x.Shape()[0]
+	b := &builder{}
+	h := b.convBlock(x, t.conv1W, t.conv1B)
+	h = b.convBlock(h, t.conv2W, t.conv2B)
+	h = b.reshape(h, batch, 320)
+	h = b.relu(b.linear(h, t.fc1W, t.fc1B))
+	h = b.logSoftmax(b.linear(h, t.fc2W, t.fc2B))
+	if b.err != nil {
+		return nil, fmt.Errorf("model: build trunk: %w", b.err)
+	}
+	return h, nil
+}
+
+// SumHead predicts the sum from the trunk's 10 digit log-probabilities and
+// the one-hot addend (20 inputs), through an optional hidden ReLU layer.
+// The regression form has one output trained with MSE; the classify form
+// has 19 log-probabilities trained with NLL.
+type SumHead struct {
+	Form             sweep.Head
+	Hidden           int // 0: a single linear layer
+	hiddenW, hiddenB *G.Node
+	outW, outB       *G.Node
+}
+
+// sumHeadParams declares the sum head's tensors.
+func sumHeadParams(form sweep.Head, hidden int) []param {
+	in := 20
+	var ps []param
+	if hidden > 0 {
+		ps = append(ps,
+			param{"sum.hidden.w", tensor.Shape{in, hidden}, in},
+			param{"sum.hidden.b", tensor.Shape{hidden}, in})
+		in = hidden
+	}
+	out := 1
+	if form == sweep.HeadClassify {
+		out = sweep.SumClasses
+	}
+	return append(ps,
+		param{"sum.out.w", tensor.Shape{in, out}, in},
+		param{"sum.out.b", tensor.Shape{out}, in})
+}
+
+func newSumHead(g *G.ExprGraph, p *Params, form sweep.Head, hidden int) *SumHead {
+	h := &SumHead{Form: form, Hidden: hidden, outW: bind(g, p, "sum.out.w"), outB: bind(g, p, "sum.out.b")}
+	if hidden > 0 {
+		h.hiddenW, h.hiddenB = bind(g, p, "sum.hidden.w"), bind(g, p, "sum.hidden.b")
+	}
+	return h
+}
+
+// Learnables lists the head's parameter nodes.
+func (h *SumHead) Learnables() G.Nodes {
+	if h.Hidden > 0 {
+		return G.Nodes{h.hiddenW, h.hiddenB, h.outW, h.outB}
+	}
+	return G.Nodes{h.outW, h.outB}
+}
+
+// Forward maps digit log-probabilities [batch, 10] and one-hot addends
+// [batch, 10] to the sum prediction: [batch] for regression, 19 class
+// log-probabilities [batch, 19] for classify.
+func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
+	batch := digitLogProbs.Shape()[0]
+	b := &builder{}
+	x := b.concat(1, digitLogProbs, addend)
+	if h.Hidden > 0 {
+		x = b.relu(b.linear(x, h.hiddenW, h.hiddenB))
+	}
+	x = b.linear(x, h.outW, h.outB)
+	if h.Form == sweep.HeadClassify {
+		x = b.logSoftmax(x)
+	} else {
+		x = b.reshape(x, batch)
+	}
+	if b.err != nil {
+		return nil, fmt.Errorf("model: build sum head: %w", b.err)
+	}
+	return x, nil
+}
+
+// Loss is the head's training loss for target: for regression the mean
+// squared error against the sums [batch]; for classify the mean negative
+// log-likelihood of the one-hot sum classes [batch, 19].
+func (h *SumHead) Loss(out, target *G.Node) (*G.Node, error) {
+	b := &builder{}
+	var loss *G.Node
+	if h.Form == sweep.HeadClassify {
+		loss = b.nll(out, target)
+	} else {
+		loss = b.meanSquaredError(out, target)
+	}
+	if b.err != nil {
+		return nil, fmt.Errorf("model: sum loss: %w", b.err)
+	}
+	return loss, nil
+}
+
+// bind makes a graph node for parameter name, bound to its value.
+func bind(g *G.ExprGraph, p *Params, name string) *G.Node {
+	v := p.values[name]
+	return G.NewTensor(g, p.dtype, v.Dims(), G.WithShape(v.Shape()...), G.WithName(name), G.WithValue(v))
+}
+
+// builder threads the first error through a chain of graph constructions,
+// so layer code reads as the formula it builds. Once an error is recorded
+// every method returns nil without calling gorgonia.
+type builder struct{ err error }
+
+func (b *builder) do(f func() (*G.Node, error)) *G.Node {
+	if b.err != nil {
+		return nil
+	}
+	n, err := f()
+	if err != nil {
+		b.err = err
+		return nil
+	}
+	return n
+}
+
+func (b *builder) relu(x *G.Node) *G.Node {
+	return b.do(func() (*G.Node, error) { return G.Rectify(x) })
+}
+
+func (b *builder) logSoftmax(x *G.Node) *G.Node {
+	return b.do(func() (*G.Node, error) { return G.LogSoftMax(x) })
+}
+
+func (b *builder) reshape(x *G.Node, s ...int) *G.Node {
+	return b.do(func() (*G.Node, error) { return G.Reshape(x, s) })
+}
+
+func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
+	return b.do(func() (*G.Node, error) { return G.Concat(axis, xs...) })
+}
+
+// linear is x·w + bias with bias broadcast over the batch.
+func (b *builder) linear(x, w, bias *G.Node) *G.Node {
+	xw := b.do(func() (*G.Node, error) { return G.Mul(x, w) })
+	return b.do(func() (*G.Node, error) { return G.BroadcastAdd(xw, bias, nil, []byte{0}) })
+}
+
+// convBlock is conv 5×5 (stride 1, no padding) + bias, max-pool 2, ReLU.
+func (b *builder) convBlock(x, w, bias *G.Node) *G.Node {
+	c := b.do(func() (*G.Node, error) {
+		return G.Conv2d(x, w, tensor.Shape{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1})
+	})
+	c = b.do(func() (*G.Node, error) { return G.BroadcastAdd(c, bias, nil, []byte{0, 2, 3}) })
+	p := b.do(func() (*G.Node, error) { return G.MaxPool2D(c, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}) })
+	return b.relu(p)
+}
+
+// meanSquaredError is mean((pred - target)²) over the batch.
+func (b *builder) meanSquaredError(pred, target *G.Node) *G.Node {
+	d := b.do(func() (*G.Node, error) { return G.Sub(pred, target) })
+	sq := b.do(func() (*G.Node, error) { return G.Square(d) })
+	return b.do(func() (*G.Node, error) { return G.Mean(sq) })
+}
+
+// nll is the mean negative log-likelihood of one-hot targets under
+// log-probabilities, both [batch, classes].
+func (b *builder) nll(logProbs, oneHot *G.Node) *G.Node {
+	prod := b.do(func() (*G.Node, error) { return G.HadamardProd(logProbs, oneHot) })
+	picked := b.do(func() (*G.Node, error) { return G.Sum(prod, 1) })
+	mean := b.do(func() (*G.Node, error) { return G.Mean(picked) })
+	return b.do(func() (*G.Node, error) { return G.Neg(mean) })
+}

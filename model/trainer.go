@@ -1,0 +1,297 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"sweep"
+	"sweep/mnist"
+)
+
+// Config is everything a training run needs besides its data.
+//
+// Zero values: Dtype zero means tensor.Float32; EvalBatch 0 means 500
+// images per evaluation batch. Settings has no defaults here: it must pass
+// Settings.Validate.
+type Config struct {
+	Settings  sweep.Settings
+	Dtype     tensor.Dtype
+	EvalBatch int
+}
+
+func (c Config) dtype() tensor.Dtype {
+	if c.Dtype == (tensor.Dtype{}) {
+		return tensor.Float32
+	}
+	return c.Dtype
+}
+
+func (c Config) evalBatch() int {
+	if c.EvalBatch <= 0 {
+		return 500
+	}
+	return c.EvalBatch
+}
+
+// Split is a data split with one addend digit per image.
+type Split struct {
+	*mnist.Set
+	Addends []byte
+}
+
+// Sum is example i's target: its digit plus its addend.
+func (s Split) Sum(i int) byte { return s.Labels[i] + s.Addends[i] }
+
+// Recorder receives a run's progress. Batch is called after every training
+// batch; Epoch after every epoch with its metrics, and an error it returns
+// stops training. Either may be a no-op.
+type Recorder interface {
+	Batch(epoch, batch, batches int)
+	Epoch(m sweep.EpochMetrics) error
+}
+
+// DivergedError reports a non-finite training loss.
+type DivergedError struct {
+	Epoch, Batch int
+	Loss         float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("diverged at epoch %d, batch %d: loss is %v", e.Epoch, e.Batch, e.Loss)
+}
+
+// Train trains one run from scratch: Settings.Epochs passes over the first
+// Settings.TrainImages() examples of train in an order shuffled from the
+// seed, each followed by an evaluation on all of test. Shuffling drops the
+// last partial batch of each epoch (as PyTorch's drop_last does), so every
+// step sees a full batch.
+//
+// Train returns ctx.Err() promptly when ctx is cancelled, a *DivergedError
+// when the loss stops being finite, or the Recorder's error.
+func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) error {
+	s := cfg.Settings
+	n := s.TrainImages()
+	if n > train.Len() {
+		return fmt.Errorf("model: train_size %d exceeds the %d training images", n, train.Len())
+	}
+	if s.BatchSize > n {
+		return fmt.Errorf("model: batch_size %d exceeds train_size %d", s.BatchSize, n)
+	}
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		return err
+	}
+	batches := n / s.BatchSize
+	perm := make([]int, n)
+	for epoch := 1; epoch <= s.Epochs; epoch++ {
+		epochOrder(perm, s.Seed, epoch)
+		acc := NewAccumulator(s.Head)
+		start := time.Now()
+		for b := 0; b < batches; b++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			loss, err := tr.TrainBatch(train, perm[b*s.BatchSize:(b+1)*s.BatchSize], acc)
+			if err != nil {
+				return fmt.Errorf("model: epoch %d, batch %d: %w", epoch, b+1, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return &DivergedError{Epoch: epoch, Batch: b + 1, Loss: loss}
+			}
+			if rec != nil {
+				rec.Batch(epoch, b+1, batches)
+			}
+		}
+		trainSecs := time.Since(start).Seconds()
+		start = time.Now()
+		testMetrics, err := tr.Evaluate(ctx, test)
+		if err != nil {
+			return err
+		}
+		m := sweep.EpochMetrics{
+			Epoch:         epoch,
+			Train:         acc.Metrics(),
+			Test:          testMetrics,
+			TrainSeconds:  trainSecs,
+			EvalSeconds:   time.Since(start).Seconds(),
+			SamplesPerSec: float64(batches*s.BatchSize) / trainSecs,
+		}
+		if rec != nil {
+			if err := rec.Epoch(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// epochOrder fills perm with the epoch's shuffled order, drawn from the
+// run's seed and the epoch number alone, so an epoch's order does not
+// depend on what ran before it.
+func epochOrder(perm []int, seed int64, epoch int) {
+	for i := range perm {
+		perm[i] = i
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), uint64(epoch)))
+	rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+}
+
+// Trainer owns a training graph and a separate evaluation graph for one
+// run. The evaluation graph has no gradient nodes and its own tape machine,
+// so evaluating never touches training state; Evaluate copies the current
+// weights across first.
+type Trainer struct {
+	cfg      Config
+	train    *network
+	eval     *network
+	trainVM  G.VM
+	evalVM   G.VM
+	solver   G.Solver
+	learn    G.Nodes
+	evalLrn  G.Nodes
+	valGrads []G.ValueGrad
+}
+
+// NewTrainer builds the graphs with weights initialised from the seed.
+func NewTrainer(cfg Config) (*Trainer, error) {
+	s := cfg.Settings
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	dt := cfg.dtype()
+	params, err := newParams(dt, s.Seed, append(trunkParams(), sumHeadParams(s.Head, s.SumHidden)...))
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg}
+	if t.train, err = newNetwork(dt, s, s.BatchSize, params, true); err != nil {
+		return nil, err
+	}
+	if t.eval, err = newNetwork(dt, s, cfg.evalBatch(), params.Clone(), false); err != nil {
+		return nil, err
+	}
+	t.learn = t.train.learnables()
+	t.evalLrn = t.eval.learnables()
+	if _, err := G.Grad(t.train.loss, t.learn...); err != nil {
+		return nil, fmt.Errorf("model: gradients: %w", err)
+	}
+	t.trainVM = G.NewTapeMachine(t.train.g, G.BindDualValues(t.learn...))
+	t.evalVM = G.NewTapeMachine(t.eval.g)
+	switch s.Optimizer {
+	case sweep.OptimizerAdam:
+		t.solver = G.NewAdamSolver(G.WithLearnRate(s.LR))
+	case sweep.OptimizerSGD:
+		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate.
+		t.solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
+	}
+	t.valGrads = G.NodesToValueGrads(t.learn)
+	return t, nil
+}
+
+// TrainBatch takes one optimisation step on the examples idx of split,
+// adds their outputs to acc (when not nil) and returns the batch's loss.
+func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64, error) {
+	net := t.train
+	net.fill(split, idx)
+	defer t.trainVM.Reset()
+	if err := t.trainVM.RunAll(); err != nil {
+		return math.NaN(), fmt.Errorf("forward/backward: %w", err)
+	}
+	loss := scalar(net.loss.Value())
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, nil // the caller reports where; don't poison the weights
+	}
+	if acc != nil {
+		net.accumulate(acc, split, idx, len(idx))
+	}
+	if err := t.solver.Step(t.valGrads); err != nil {
+		return loss, fmt.Errorf("solver step: %w", err)
+	}
+	return loss, nil
+}
+
+// Evaluate computes the metrics of the current weights on all of split.
+func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+	for i, n := range t.learn {
+		if err := copyInto(t.evalLrn[i].Value(), n.Value()); err != nil {
+			return sweep.SplitMetrics{}, fmt.Errorf("model: evaluate: %s: %w", n.Name(), err)
+		}
+	}
+	net := t.eval
+	acc := NewAccumulator(t.cfg.Settings.Head)
+	idx := make([]int, 0, net.batch)
+	for start := 0; start < split.Len(); start += net.batch {
+		if err := ctx.Err(); err != nil {
+			return sweep.SplitMetrics{}, err
+		}
+		idx = idx[:0]
+		for i := start; i < start+net.batch && i < split.Len(); i++ {
+			idx = append(idx, i)
+		}
+		net.fill(split, idx)
+		err := t.evalVM.RunAll()
+		t.evalVM.Reset()
+		if err != nil {
+			return sweep.SplitMetrics{}, fmt.Errorf("model: evaluate: %w", err)
+		}
+		net.accumulate(acc, split, idx, len(idx))
+	}
+	return acc.Metrics(), nil
+}
+
+// Weights returns the current values of every learnable tensor, trunk
+// first, as float64.
+func (t *Trainer) Weights() []float64 {
+	var out []float64
+	for _, n := range t.learn {
+		out = append(out, floats(n.Value().Data())...)
+	}
+	return out
+}
+
+// scalar reads a scalar value of either float type.
+func scalar(v G.Value) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	return floats(v.Data())[0]
+}
+
+func copyInto(dst, src G.Value) error {
+	switch d := dst.Data().(type) {
+	case []float32:
+		s, ok := src.Data().([]float32)
+		if !ok || len(s) != len(d) {
+			return errors.New("shape or dtype mismatch")
+		}
+		copy(d, s)
+	case []float64:
+		s, ok := src.Data().([]float64)
+		if !ok || len(s) != len(d) {
+			return errors.New("shape or dtype mismatch")
+		}
+		copy(d, s)
+	default:
+		return fmt.Errorf("unexpected backing %T", dst.Data())
+	}
+	return nil
+}
+
+// TrainSplit pairs the training images with addends drawn from the run's
+// seed, so different seeds see different pairs.
+func TrainSplit(set *mnist.Set, seed int64) Split {
+	return Split{Set: set, Addends: mnist.Addends(set.Len(), uint64(seed))}
+}
+
+// TestSplit pairs the test images with addends drawn from
+// sweep.TestAddendSeed: every run is scored on the same pairs.
+func TestSplit(set *mnist.Set) Split {
+	return Split{Set: set, Addends: mnist.Addends(set.Len(), sweep.TestAddendSeed)}
+}

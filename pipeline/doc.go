@@ -1,0 +1,169 @@
+// Package pipeline reads sweep files: TOML files that each describe one
+// sweep, a set of MNIST training runs. It checks them, reporting every
+// problem at once, and expands them into runs ([sweep.Sweep]).
+//
+// This comment is the manual of the file format; `sweep plan` and
+// `sweep run --help` point here (go doc sweep/pipeline).
+//
+// # A sweep file
+//
+//	# What question the sweep answers.
+//	name = "heads"
+//	description = "regression vs 19-class sum head, with and without a hidden layer"
+//	repeats = 2                  # seeds per configuration
+//
+//	[train]                      # one value for every run
+//	optimizer = "adam"
+//	lr = 0.001
+//	epochs = 3
+//	train_size = 10000
+//	seed = 1                     # base seed
+//
+//	[grid]                       # lists: every combination runs
+//	head = ["regression", "classify"]
+//	sum_hidden = [0, 64]
+//
+//	[random]                     # optional random search
+//	trials = 4
+//	sum_weight = { log_uniform = [0.1, 10.0] }
+//
+//	[reference]                  # optional published figures
+//	label = "PyTorch notebook"
+//	epoch = 5
+//	digit_accuracy = 0.92
+//	sum_r2 = 0.065
+//
+// This file has 2 × 2 grid points × 4 trials × 2 repeats = 32 runs.
+//
+// # Top-level keys
+//
+// They come before the first table.
+//
+//	key          type     default   meaning
+//	name         string   required  the sweep's name: unique among the files
+//	                                 given together, 1–100 printable
+//	                                 characters, no leading or trailing
+//	                                 spaces; any other text is allowed
+//	                                 (reports escape it). Runs are identified
+//	                                 by it: renaming a sweep makes new runs.
+//	description  string   ""        free text shown in reports
+//	repeats      integer  1         runs per configuration (>= 1), with seeds
+//	                                 seed, seed+1, …, seed+repeats-1
+//
+// # Settings
+//
+// Each run's training settings ([sweep.Settings]). Each setting may be given
+// in at most one of the tables [train], [grid] and [random]; a setting given
+// nowhere takes its default.
+//
+//	key           type     default     range
+//	head          string   "classify"  "regression" (one output, MSE) or
+//	                                    "classify" (19 classes 0–18, NLL)
+//	sum_hidden    integer  64          >= 0; hidden units of the sum head,
+//	                                    0 = a single linear layer (the notebook)
+//	digit_weight  real     1           >= 0; weight of the digit loss
+//	sum_weight    real     1           >= 0; weight of the sum loss; the two
+//	                                    weights may not both be 0 in a run
+//	optimizer     string   "adam"      "adam" or "sgd"
+//	lr            real     0.001       > 0; learning rate
+//	momentum      real     0           [0, 1); sgd only, see below
+//	batch_size    integer  64          1 to train_size
+//	epochs        integer  3           >= 1
+//	train_size    integer  60000       1 to 60000; the first N training images
+//	                                    (fewer = quicker sweeps)
+//	seed          integer  1           base seed; only in [train]
+//
+// Real-valued settings accept integers (lr = 1 is 1.0); integer settings
+// reject reals (epochs = 3.0 is an error). Strings are case sensitive.
+// Every run is scored on the same 10,000 test images.
+//
+// # [train]: one value for all runs
+//
+// Each key is a single value. Lists belong in [grid]. seed goes here and
+// only here.
+//
+// # [grid]: every combination
+//
+// Each key is a non-empty list of distinct values, and the sweep runs every
+// combination of them. The combinations are enumerated as nested loops in
+// the fixed order of the settings table above (head outermost, train_size
+// innermost), whatever the order of the keys in the file; each list's values
+// are taken in the order written. A one-value list is allowed.
+//
+// # [random]: random search
+//
+//	[random]
+//	trials = 8                                  # required, >= 1
+//	lr = { log_uniform = [1e-4, 1e-1] }         # a <= b, both > 0
+//	sum_weight = { uniform = [0.1, 10.0] }      # a <= b
+//	batch_size = { int_uniform = [32, 256] }    # integers, a <= b, inclusive
+//	head = { choice = ["regression", "classify"] }
+//
+// Each trial draws one value of every key listed. uniform and log_uniform
+// are for the real-valued settings (lr, digit_weight, sum_weight,
+// momentum), int_uniform for the integer ones (sum_hidden, batch_size,
+// epochs, train_size), choice for any setting (a non-empty list of distinct
+// values, each equally likely). Both bounds must be valid values of the
+// setting (so momentum's upper bound is below 1). Drawn real numbers are
+// rounded to 4 significant digits so that tables stay readable, and kept
+// within the bounds.
+//
+// Draws are reproducible: they come from a PCG generator (math/rand/v2)
+// seeded with the base seed and a hash of the sweep's name, drawing trial
+// after trial and, within a trial, the keys in the order of the settings
+// table. The same file gives the same runs on every machine; a different
+// seed or name gives different draws; raising trials keeps the earlier
+// trials and adds new ones.
+//
+// With both [grid] and [random], every trial is combined with every grid
+// point: the runs are grid points × trials × repeats, and one trial's
+// draws are the same at every grid point, so grid points are compared on
+// equal terms.
+//
+// # Seeds and run order
+//
+// Runs are listed grid point by grid point (in the loop order above); for
+// each grid point, trial by trial; for each configuration, repeat by repeat
+// with seeds seed, seed+1, …, the seed each run trains with. A run's ID is [sweep.RunID] of the sweep name and all its settings, so
+// re-running a file finds the runs it already has, and editing a file
+// keeps the results of the runs it still asks for.
+//
+// # Momentum and adam
+//
+// momentum only affects sgd. In runs with optimizer "adam" it is set to 0,
+// so that it does not change their identity, and runs that then become
+// identical (a grid over momentum × optimizer, say) are run once: only the
+// first is kept. Giving a non-zero momentum when no run uses sgd is an
+// error, as it is surely a mistake.
+//
+// # [reference]: published figures
+//
+//	key             type     range
+//	label           string   not empty, e.g. "PyTorch notebook"
+//	epoch           integer  >= 1; the epoch the figures are from
+//	digit_accuracy  real     [0, 1]
+//	sum_r2          real     <= 1
+//
+// Optional; when present all four keys are required. Reports draw the
+// figures as reference lines.
+//
+// # Checks
+//
+// Parse and Load check a file completely before anything runs and return
+// every problem together as [Errors], one line each:
+//
+//	FILE:LINE: KEY: message
+//
+// with KEY the full dotted key (grid.lr, random.lr.log_uniform) and LINE
+// the line of that key (of the [table] header for a table; where the value
+// starts for a list written over several lines), left out only where there
+// is none (a missing key, an unreadable file). They report TOML syntax
+// errors (at the line of the offending character), unknown keys (with the
+// closest known key: did you mean "lr"?), keys in the wrong table, wrong
+// types, empty or repeated list values, values out of range, combinations
+// that cannot train (both loss weights 0, batch_size above train_size,
+// momentum without sgd), a setting given in two tables, a missing name,
+// names used by two files, unreadable files, and files that would expand
+// to more than MaxRuns (10,000) runs. Every expanded run is finally
+// checked by [sweep.Settings.Validate].
+package pipeline

@@ -1,0 +1,217 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"sweep"
+)
+
+// SignificantDigits is how many significant digits random real-valued
+// draws are rounded to.
+const SignificantDigits = 4
+
+// config is one configuration: settings without the seed.
+type config struct {
+	s      sweep.Settings
+	varied []string // "key = value" of the grid and random settings, for messages
+}
+
+// expand turns a checked spec into runs. It reports problems that only
+// show in combinations of settings; the caller discards the runs if there
+// are any.
+func (p *parser) expand(sp *spec) []sweep.RunSpec {
+	defs := settingKeys()
+	var base sweep.Settings
+	for _, s := range defs {
+		v, ok := sp.fixed[s.name]
+		if !ok {
+			v = s.def
+		}
+		s.set(&base, v)
+	}
+
+	trials := drawTrials(sp)
+
+	// Grid points in canonical key order, first key outermost, values in
+	// file order; each point with every random trial.
+	var configs []config
+	idx := make([]int, len(sp.axes))
+	for {
+		for _, trial := range trials {
+			c := config{s: base}
+			for i, a := range sp.axes {
+				v := a.vals[idx[i]]
+				a.set.set(&c.s, v)
+				c.varied = append(c.varied, a.set.name+" = "+fmtValue(v))
+			}
+			for i, d := range sp.dists {
+				d.set.set(&c.s, trial[i])
+				c.varied = append(c.varied, d.set.name+" = "+fmtValue(trial[i]))
+			}
+			configs = append(configs, c)
+		}
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(sp.axes[i].vals) {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			break
+		}
+	}
+
+	p.combinations(sp, configs)
+	if len(p.probs) > 0 {
+		return nil
+	}
+
+	var runs []sweep.RunSpec
+	seen := map[string]bool{}
+	for _, c := range configs {
+		s := c.s
+		if s.Optimizer == sweep.OptimizerAdam {
+			s.Momentum = 0 // meaningless for adam: keep it out of the run's identity
+		}
+		for r := int64(0); r < sp.repeats; r++ {
+			s.Seed = sp.seed + r
+			id := sweep.RunID(sp.name, s)
+			if seen[id] {
+				continue // the same run from another point, e.g. adam at two momenta
+			}
+			seen[id] = true
+			if err := s.Validate(); err != nil {
+				p.add(0, "", "run %d (%s): %v", len(runs)+1, strings.Join(c.varied, ", "), err)
+				continue
+			}
+			runs = append(runs, sweep.RunSpec{ID: id, Sweep: sp.name, Settings: s})
+		}
+	}
+	return runs
+}
+
+// combinations reports settings that are each fine but not together, once
+// per kind of problem, with how many configurations it affects and the
+// first of them.
+func (p *parser) combinations(sp *spec, configs []config) {
+	from := func(name string) origin { return sp.from[name] } // zero: default
+	type finding struct {
+		count int
+		first config
+	}
+	var zeroWeights, bigBatch finding
+	usesSGD, momentum := false, false
+	for _, c := range configs {
+		if c.s.DigitWeight == 0 && c.s.SumWeight == 0 {
+			if zeroWeights.count == 0 {
+				zeroWeights.first = c
+			}
+			zeroWeights.count++
+		}
+		if c.s.BatchSize > c.s.TrainImages() {
+			if bigBatch.count == 0 {
+				bigBatch.first = c
+			}
+			bigBatch.count++
+		}
+		usesSGD = usesSGD || c.s.Optimizer == sweep.OptimizerSGD
+		momentum = momentum || c.s.Momentum != 0
+	}
+	example := func(f finding) string {
+		if len(configs) == 1 {
+			return ""
+		}
+		s := fmt.Sprintf(", in %d of %d configurations", f.count, len(configs))
+		if len(f.first.varied) > 0 {
+			s += ", e.g. " + strings.Join(f.first.varied, ", ")
+		}
+		return s
+	}
+	// Report at the key that varies, if one does: that is where to fix it.
+	rank := func(o origin) int {
+		switch {
+		case strings.HasPrefix(o.key, "grid.") || strings.HasPrefix(o.key, "random."):
+			return 2
+		case o.key != "":
+			return 1
+		}
+		return 0
+	}
+	blame := func(a, b string) origin {
+		if rank(from(a)) >= rank(from(b)) {
+			return from(a)
+		}
+		return from(b)
+	}
+	if zeroWeights.count > 0 {
+		at := blame("sum_weight", "digit_weight")
+		p.add(at.line, at.key, "digit_weight = 0 (%s) and sum_weight = 0 (%s) together leave nothing to train%s",
+			from("digit_weight"), from("sum_weight"), example(zeroWeights))
+	}
+	if bigBatch.count > 0 {
+		at := blame("batch_size", "train_size")
+		p.add(at.line, at.key, "batch_size = %d (%s) is larger than train_size = %d (%s)%s",
+			bigBatch.first.s.BatchSize, from("batch_size"), bigBatch.first.s.TrainImages(), from("train_size"), example(bigBatch))
+	}
+	if at := from("momentum"); at.key != "" && momentum && !usesSGD {
+		p.add(at.line, at.key, `momentum only applies to optimizer = "sgd", but every run uses adam: set optimizer = "sgd" or drop momentum`)
+	}
+}
+
+// drawTrials draws the [random] trials: one value per distribution, in
+// canonical key order, trial after trial. Without [random] it returns one
+// empty trial. The generator is PCG seeded with the sweep's base seed and
+// a hash of its name, so the same file always draws the same values on
+// every platform, and adding trials keeps the earlier ones.
+func drawTrials(sp *spec) [][]any {
+	if len(sp.dists) == 0 {
+		return [][]any{nil}
+	}
+	h := sha256.Sum256([]byte("sweep/pipeline random\x00" + sp.name))
+	rng := rand.New(rand.NewPCG(uint64(sp.seed), binary.BigEndian.Uint64(h[:8])))
+	trials := make([][]any, sp.trials)
+	for t := range trials {
+		trial := make([]any, len(sp.dists))
+		for i, d := range sp.dists {
+			trial[i] = d.draw(rng)
+		}
+		trials[t] = trial
+	}
+	return trials
+}
+
+// draw draws one value. Real numbers are rounded to SignificantDigits
+// significant digits (which also hides last-bit differences of math.Exp
+// between platforms) and kept within the bounds.
+func (d dist) draw(rng *rand.Rand) any {
+	switch d.kind {
+	case "choice":
+		return d.choices[rng.IntN(len(d.choices))]
+	case "int_uniform":
+		return d.ilo + int64(rng.Uint64N(uint64(d.ihi-d.ilo)+1))
+	}
+	u := rng.Float64()
+	var v float64
+	if d.kind == "log_uniform" {
+		v = math.Exp(math.Log(d.lo) + u*(math.Log(d.hi)-math.Log(d.lo)))
+	} else {
+		v = d.lo + u*(d.hi-d.lo)
+	}
+	return min(max(roundSignificant(v, SignificantDigits), d.lo), d.hi)
+}
+
+func roundSignificant(v float64, digits int) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
+}

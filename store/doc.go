@@ -1,0 +1,102 @@
+// Package store keeps sweeps, runs and their per-epoch metrics in one SQLite
+// file (github.com/mattn/go-sqlite3). *DB implements sweep.Store for the
+// processes that train, and has read methods for the CLI and the reports.
+// People also query the file directly with the sqlite3 CLI or pandas; the
+// views run_results, epoch_results and config_results are for them.
+//
+// # Schema
+//
+// The schema lives only in the embedded files migrations/NNN_name.sql. Open
+// applies, in order, those whose number is above the file's PRAGMA
+// user_version and sets user_version to the last one applied. Change the
+// schema by adding a file with the next number; never edit one that has
+// shipped.
+//
+// Tables:
+//
+//   - sweeps: one row per sweep name: description, file, source (the file's
+//     text), hash, created_at (first save), updated_at (last save) and the
+//     sweep's sweep.Reference as the columns ref_label, ref_epoch,
+//     ref_digit_accuracy and ref_sum_r2 (all NULL when the sweep has none;
+//     read it back with SweepReference).
+//   - runs: one row per run, keyed by id (sweep.RunID). Every setting is a
+//     column (head, sum_hidden, digit_weight, sum_weight, optimizer, lr,
+//     momentum, batch_size, epochs, train_size, seed) beside config_key
+//     (sweep.ConfigKey). train_size is stored resolved: a sweep file's 0
+//     ("all") is stored, and read back, as 60000, which has the same run id
+//     and config key. Then the run's state: status, attempts, epochs_done,
+//     owner, host, version, lease_seconds, lease_expires, created_at,
+//     started_at, finished_at, error. The rowid is the order runs were first
+//     saved in, which is file order.
+//   - epochs: one row per run, epoch and split ('train' or 'test') of the
+//     run's current attempt: nll, accuracy, mse, r2, sum_accuracy, sum_nll,
+//     samples, seconds (train: the training pass, test: the evaluation),
+//     samples_per_sec (train rows), recorded_at.
+//
+// Views:
+//
+//   - run_results: one row per run with its settings, state and the test
+//     metrics of its last recorded epoch (test_accuracy, test_nll, test_mse,
+//     test_r2, test_sum_accuracy, test_sum_nll; NULL when none), and
+//     train_seconds summed over its train rows.
+//   - epoch_results: epochs with the sweep name.
+//   - config_results: one row per sweep and configuration (all settings but
+//     the seed) over its done runs: runs, and the mean and standard deviation
+//     of the final test digit accuracy (acc_), sum R² (r2_) and sum accuracy
+//     (sum_acc_). first_seed is the seed of its first run.
+//
+// Values: times are UTC text 'YYYY-MM-DDTHH:MM:SS.sssZ', the form of
+// SQLite's strftime('%Y-%m-%dT%H:%M:%fZ'); being fixed width, comparing the
+// text compares the times. NaN metrics (sum_nll of the regression head) are
+// stored as NULL, and the read methods turn NULL metrics back into NaN.
+//
+// The standard deviations in config_results are sample standard deviations
+// (divisor n-1) computed in two passes (mean first, then squared deviations
+// from it). With fewer than two values they are NULL (NaN in Go), as in
+// pandas. SQLite as built by the Go driver has no sqrt() (it lacks
+// SQLITE_ENABLE_MATH_FUNCTIONS unless built with a tag), while Debian's CLI
+// has it; so that the view is the same everywhere, it takes the square root
+// with Newton's method in a recursive CTE, which needs no functions at all.
+//
+// # Run states and leases
+//
+// A run is pending when saved. Claim makes it running under an owner
+// (sweep.Owner) with a lease: lease_expires = now + lease. The owner renews
+// the lease with Heartbeat (and each RecordEpoch renews it by the length
+// last given) and ends the run with Finish as done, failed or interrupted.
+// A run whose lease has run out is taken to belong to a process that died:
+// any process may claim it again, like a pending, failed or interrupted
+// one. Done runs are never claimed. Heartbeat, RecordEpoch and Finish only
+// act while the caller is still the owner of the running run; otherwise
+// they change nothing and return sweep.ErrLeaseLost, so a process that
+// stalled past its lease learns that someone else has the run.
+//
+// There are no weight checkpoints: a reclaimed run restarts from epoch 1.
+// Claim deletes the epochs of the earlier attempt and resets epochs_done in
+// the same transaction that takes the run, and attempts counts the claims.
+//
+// # Concurrency
+//
+// Many goroutines and several processes use one file at once. The file is
+// in WAL mode, so readers never wait for the writer and the writer never
+// waits for readers. Every method runs in exactly one transaction. Writes
+// use BEGIN IMMEDIATE (_txlock=immediate), taking the write lock before
+// reading, so a transaction never has to upgrade a read lock to a write
+// lock, the case in which SQLite reports SQLITE_BUSY at once instead of
+// waiting. Each process writes through one connection, so its goroutines
+// queue in database/sql; between processes SQLite's busy handler waits (up
+// to 30 s), and should SQLITE_BUSY or SQLITE_LOCKED still come back the
+// whole transaction is retried with jittered backoff. Reads use deferred
+// transactions on a separate query-only pool: a consistent snapshot without
+// taking the write lock.
+//
+// Claim picks and updates the run inside one immediate transaction, and
+// its UPDATE repeats the claimable condition, so two claimers can never get
+// the same run. The ids to choose from are passed as one JSON array
+// (json_each), so their number is not limited by SQLite's limit on bound
+// variables.
+//
+// Migrations run in one immediate transaction that reads user_version
+// after taking the write lock, so processes opening a new file at the same
+// moment apply them exactly once.
+package store

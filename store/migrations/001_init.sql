@@ -1,0 +1,225 @@
+-- 001_init: sweeps, runs, epochs and the three views people query.
+--
+-- Times are UTC text 'YYYY-MM-DDTHH:MM:SS.sssZ' (fixed width, so text order
+-- is time order). Metrics that are NaN (sum_nll of the regression head) are
+-- NULL.
+
+-- One row per sweep file, by name. Re-saving a sweep updates the row.
+CREATE TABLE sweeps (
+	name        TEXT PRIMARY KEY,
+	description TEXT NOT NULL DEFAULT '',
+	file        TEXT NOT NULL DEFAULT '',   -- path as given on the command line
+	source      TEXT NOT NULL DEFAULT '',   -- the file's text at the last save
+	hash        TEXT NOT NULL DEFAULT '',   -- hex SHA-256 of source
+	-- Published figures the sweep compares with; all NULL when it has none.
+	ref_label          TEXT,
+	ref_epoch          INTEGER,
+	ref_digit_accuracy REAL,
+	ref_sum_r2         REAL,
+	created_at  TEXT NOT NULL,              -- first save
+	updated_at  TEXT NOT NULL               -- last save
+);
+
+-- One row per run (one point of a sweep, including the seed). The rowid is
+-- the order runs were first saved in, i.e. file order; runs are claimed in it.
+CREATE TABLE runs (
+	id           TEXT PRIMARY KEY,          -- sweep.RunID: hash of sweep name and settings
+	sweep        TEXT NOT NULL REFERENCES sweeps (name) ON UPDATE CASCADE ON DELETE CASCADE,
+	config_key   TEXT NOT NULL,             -- sweep.ConfigKey: hash of the settings but the seed
+
+	-- Settings, one column each.
+	head         TEXT    NOT NULL,          -- 'regression' or 'classify'
+	sum_hidden   INTEGER NOT NULL,
+	digit_weight REAL    NOT NULL,
+	sum_weight   REAL    NOT NULL,
+	optimizer    TEXT    NOT NULL,          -- 'adam' or 'sgd'
+	lr           REAL    NOT NULL,
+	momentum     REAL    NOT NULL,
+	batch_size   INTEGER NOT NULL,
+	epochs       INTEGER NOT NULL,
+	train_size   INTEGER NOT NULL,          -- resolved: 60000 when the file says 0 (all)
+	seed         INTEGER NOT NULL,
+
+	-- State.
+	status        TEXT NOT NULL DEFAULT 'pending'
+	              CHECK (status IN ('pending', 'running', 'done', 'failed', 'interrupted')),
+	attempts      INTEGER NOT NULL DEFAULT 0, -- times claimed
+	epochs_done   INTEGER NOT NULL DEFAULT 0, -- epochs recorded in the current attempt
+	owner         TEXT,                       -- sweep.Owner.ID of the last claim
+	host          TEXT,
+	version       TEXT,
+	lease_seconds REAL,                       -- lease length of the last claim or heartbeat
+	lease_expires TEXT,                       -- running: another process may take the run over after this
+	created_at    TEXT NOT NULL,
+	started_at    TEXT,                       -- start of the current attempt
+	finished_at   TEXT,                       -- end of the current attempt
+	error         TEXT                        -- why it failed or was interrupted
+);
+
+CREATE INDEX runs_sweep ON runs (sweep);
+CREATE INDEX runs_status ON runs (status);
+CREATE INDEX runs_config ON runs (sweep, config_key);
+
+-- Metrics of one split after one epoch of one run's current attempt.
+CREATE TABLE epochs (
+	run_id          TEXT    NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	epoch           INTEGER NOT NULL CHECK (epoch >= 1),
+	split           TEXT    NOT NULL CHECK (split IN ('train', 'test')),
+	nll             REAL,                   -- digit negative log-likelihood
+	accuracy        REAL,                   -- digit accuracy, fraction in [0, 1]
+	mse             REAL,                   -- sum prediction mean squared error
+	r2              REAL,                   -- sum prediction R²
+	sum_accuracy    REAL,                   -- sum accuracy, fraction in [0, 1]
+	sum_nll         REAL,                   -- classify head only; NULL for regression
+	samples         INTEGER,
+	seconds         REAL,                   -- train: training pass; test: evaluation
+	samples_per_sec REAL,                   -- train rows only
+	recorded_at     TEXT    NOT NULL,
+	PRIMARY KEY (run_id, epoch, split)
+);
+
+-- One row per run: settings, state, and the test metrics of its last
+-- recorded epoch (NULL when it has none).
+CREATE VIEW run_results AS
+SELECT
+	r.sweep,
+	r.id AS run_id,
+	r.status,
+	r.head,
+	r.lr,
+	r.digit_weight,
+	r.sum_weight,
+	r.sum_hidden,
+	r.optimizer,
+	r.momentum,
+	r.batch_size,
+	r.train_size,
+	r.seed,
+	r.epochs,
+	r.epochs_done,
+	t.epoch AS test_epoch,
+	t.accuracy AS test_accuracy,
+	t.nll AS test_nll,
+	t.mse AS test_mse,
+	t.r2 AS test_r2,
+	t.sum_accuracy AS test_sum_accuracy,
+	t.sum_nll AS test_sum_nll,
+	t.samples AS test_samples,
+	(SELECT total(e.seconds) FROM epochs e WHERE e.run_id = r.id AND e.split = 'train') AS train_seconds,
+	r.config_key,
+	r.error,
+	r.host,
+	r.version,
+	r.attempts,
+	r.started_at,
+	r.finished_at,
+	r.lease_expires
+FROM runs r
+LEFT JOIN epochs t
+	ON t.run_id = r.id AND t.split = 'test'
+	AND t.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'test');
+
+-- One row per run, epoch and split.
+CREATE VIEW epoch_results AS
+SELECT
+	r.sweep,
+	e.run_id,
+	e.epoch,
+	e.split,
+	e.nll,
+	e.accuracy,
+	e.mse,
+	e.r2,
+	e.sum_accuracy,
+	e.sum_nll,
+	e.seconds,
+	e.samples,
+	e.samples_per_sec
+FROM epochs e
+JOIN runs r ON r.id = e.run_id;
+
+-- One row per sweep and configuration (settings but the seed), over the
+-- configuration's runs with status 'done'. *_std is the sample standard
+-- deviation (divisor n-1) of the final test metric; NULL when fewer than two
+-- runs have the metric.
+--
+-- The square root is computed here with Newton's method in a recursive CTE,
+-- not with sqrt(): the Go driver's SQLite is built without the math
+-- functions, and Python's or an old CLI's may be too. Starting from
+-- x0 = (1+v)/2 >= sqrt(v), the iterates decrease monotonically to sqrt(v),
+-- so the smallest iterate is the root to within rounding.
+CREATE VIEW config_results AS
+WITH RECURSIVE
+	done (seq, sweep, config_key, acc, r2, sum_acc) AS (
+		SELECT r.rowid, r.sweep, r.config_key, t.accuracy, t.r2, t.sum_accuracy
+		FROM runs r
+		LEFT JOIN epochs t
+			ON t.run_id = r.id AND t.split = 'test'
+			AND t.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'test')
+		WHERE r.status = 'done'
+	),
+	mean AS (
+		SELECT
+			sweep, config_key,
+			min(seq) AS first_seq,
+			count(*) AS runs,
+			count(acc) AS acc_n, avg(acc) AS acc_mean,
+			count(r2) AS r2_n, avg(r2) AS r2_mean,
+			count(sum_acc) AS sum_acc_n, avg(sum_acc) AS sum_acc_mean
+		FROM done
+		GROUP BY sweep, config_key
+	),
+	var AS (
+		SELECT
+			m.sweep, m.config_key, m.first_seq, m.runs,
+			m.acc_mean, m.r2_mean, m.sum_acc_mean,
+			CASE WHEN m.acc_n > 1
+				THEN total((d.acc - m.acc_mean) * (d.acc - m.acc_mean)) / (m.acc_n - 1) END AS acc_var,
+			CASE WHEN m.r2_n > 1
+				THEN total((d.r2 - m.r2_mean) * (d.r2 - m.r2_mean)) / (m.r2_n - 1) END AS r2_var,
+			CASE WHEN m.sum_acc_n > 1
+				THEN total((d.sum_acc - m.sum_acc_mean) * (d.sum_acc - m.sum_acc_mean)) / (m.sum_acc_n - 1) END AS sum_acc_var
+		FROM mean m
+		JOIN done d ON d.sweep = m.sweep AND d.config_key = m.config_key
+		GROUP BY m.sweep, m.config_key
+	),
+	newton (sweep, config_key, stat, v, x, i) AS (
+		SELECT sweep, config_key, 'acc', acc_var, (1.0 + acc_var) / 2, 0 FROM var WHERE acc_var > 0
+		UNION ALL
+		SELECT sweep, config_key, 'r2', r2_var, (1.0 + r2_var) / 2, 0 FROM var WHERE r2_var > 0
+		UNION ALL
+		SELECT sweep, config_key, 'sum_acc', sum_acc_var, (1.0 + sum_acc_var) / 2, 0 FROM var WHERE sum_acc_var > 0
+		UNION ALL
+		SELECT sweep, config_key, stat, v, (x + v / x) / 2, i + 1
+		FROM newton
+		WHERE (x + v / x) / 2 < x AND i < 1200
+	),
+	root (sweep, config_key, stat, x) AS (
+		SELECT sweep, config_key, stat, min(x) FROM newton GROUP BY sweep, config_key, stat
+	)
+SELECT
+	v.sweep,
+	v.config_key,
+	f.head,
+	f.lr,
+	f.digit_weight,
+	f.sum_weight,
+	f.sum_hidden,
+	f.optimizer,
+	f.momentum,
+	f.batch_size,
+	f.train_size,
+	f.epochs,
+	f.seed AS first_seed,
+	v.runs,
+	v.acc_mean,
+	CASE WHEN v.acc_var > 0 THEN ra.x WHEN v.acc_var = 0 THEN 0.0 END AS acc_std,
+	v.r2_mean,
+	CASE WHEN v.r2_var > 0 THEN rr.x WHEN v.r2_var = 0 THEN 0.0 END AS r2_std,
+	v.sum_acc_mean,
+	CASE WHEN v.sum_acc_var > 0 THEN rs.x WHEN v.sum_acc_var = 0 THEN 0.0 END AS sum_acc_std
+FROM var v
+JOIN runs f ON f.rowid = v.first_seq
+LEFT JOIN root ra ON ra.sweep = v.sweep AND ra.config_key = v.config_key AND ra.stat = 'acc'
+LEFT JOIN root rr ON rr.sweep = v.sweep AND rr.config_key = v.config_key AND rr.stat = 'r2'
+LEFT JOIN root rs ON rs.sweep = v.sweep AND rs.config_key = v.config_key AND rs.stat = 'sum_acc';

@@ -1,0 +1,401 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"sweep"
+)
+
+// clock is a settable clock for DB.now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// openTest opens a database in a fresh temporary directory, on clk if not
+// nil, and closes it when the test ends.
+func openTest(t *testing.T, path string, clk *clock) *DB {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "sweep.db")
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clk != nil {
+		db.now = clk.Now
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+var (
+	ownerA = sweep.Owner{ID: "hostA:1:aaaa", Host: "hostA", Version: "v1"}
+	ownerB = sweep.Owner{ID: "hostB:2:bbbb", Host: "hostB", Version: "v2"}
+)
+
+func baseSettings() sweep.Settings {
+	return sweep.Settings{
+		Head: sweep.HeadRegression, DigitWeight: 1, SumWeight: 1,
+		Optimizer: sweep.OptimizerAdam, LR: 0.001, BatchSize: 64, Epochs: 3,
+		TrainSize: 1000,
+	}
+}
+
+// makeSweep returns a sweep named name with one run per settings.
+func makeSweep(name string, settings ...sweep.Settings) sweep.Sweep {
+	sw := sweep.Sweep{
+		Name:        name,
+		Description: "test sweep " + name,
+		File:        "configs/" + name + ".toml",
+		Source:      "name = '" + name + "'\n",
+		Hash:        "hash-" + name,
+	}
+	for _, s := range settings {
+		sw.Runs = append(sw.Runs, sweep.RunSpec{ID: sweep.RunID(name, s), Sweep: name, Settings: s})
+	}
+	return sw
+}
+
+// seeds returns base with seeds 0..n-1.
+func seeds(base sweep.Settings, n int) []sweep.Settings {
+	out := make([]sweep.Settings, n)
+	for i := range out {
+		out[i] = base
+		out[i].Seed = int64(i)
+	}
+	return out
+}
+
+func ids(sw sweep.Sweep) []string {
+	out := make([]string, len(sw.Runs))
+	for i, r := range sw.Runs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// metrics returns plausible metrics for epoch of a run.
+func metrics(epoch int, testAcc, testR2, testSumAcc float64) sweep.EpochMetrics {
+	return sweep.EpochMetrics{
+		Epoch: epoch,
+		Train: sweep.SplitMetrics{
+			DigitNLL: 0.5 / float64(epoch), DigitAccuracy: testAcc - 0.01, SumMSE: 1.5,
+			SumR2: testR2 - 0.01, SumAccuracy: testSumAcc - 0.01, SumNLL: math.NaN(), Samples: 1000,
+		},
+		Test: sweep.SplitMetrics{
+			DigitNLL: 0.4 / float64(epoch), DigitAccuracy: testAcc, SumMSE: 1.25,
+			SumR2: testR2, SumAccuracy: testSumAcc, SumNLL: math.NaN(), Samples: 10000,
+		},
+		TrainSeconds:  10 + float64(epoch),
+		EvalSeconds:   2,
+		SamplesPerSec: 100,
+	}
+}
+
+// runOne claims the run with id for owner, records epochs with the given
+// final test metrics and finishes it with status.
+func runOne(t *testing.T, db *DB, id string, owner sweep.Owner, epochs int, status sweep.Status, acc, r2, sacc float64) {
+	t.Helper()
+	ctx := context.Background()
+	run, ok, err := db.Claim(ctx, []string{id}, owner, time.Minute)
+	if err != nil || !ok || run.ID != id {
+		t.Fatalf("claim %s: got %v %v %v", id, run.ID, ok, err)
+	}
+	for e := 1; e <= epochs; e++ {
+		if err := db.RecordEpoch(ctx, id, owner, metrics(e, acc, r2, sacc)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errText := ""
+	if status != sweep.StatusDone {
+		errText = "boom: " + string(status)
+	}
+	if err := db.Finish(ctx, id, owner, status, errText); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// queryInt runs a query returning one integer.
+func queryInt(t *testing.T, db *DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.ro.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func queryString(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	var s sql.NullString
+	if err := db.ro.QueryRow(query, args...).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return s.String
+}
+
+func TestOpenMigrates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.db")
+	want := SchemaVersion()
+	if want < 1 {
+		t.Fatalf("SchemaVersion() = %d", want)
+	}
+	for i := range 3 { // fresh, then twice on the migrated file
+		db, err := Open(path)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if db.Path() != path {
+			t.Errorf("Path() = %q, want %q", db.Path(), path)
+		}
+		if got := queryInt(t, db, `PRAGMA user_version`); got != want {
+			t.Errorf("open %d: user_version = %d, want %d", i, got, want)
+		}
+		if got := queryString(t, db, `PRAGMA journal_mode`); got != "wal" {
+			t.Errorf("journal_mode = %q, want wal", got)
+		}
+		if got := queryInt(t, db, `PRAGMA foreign_keys`); got != 1 {
+			t.Errorf("foreign_keys = %d, want 1", got)
+		}
+		for _, name := range []string{"sweeps", "runs", "epochs", "run_results", "epoch_results", "config_results"} {
+			if n := queryInt(t, db, `SELECT count(*) FROM sqlite_schema WHERE name = ?`, name); n != 1 {
+				t.Errorf("%s: %d schema entries", name, n)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.db")
+	db := openTest(t, path, nil)
+	if _, err := db.rw.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	if db2, err := Open(path); err == nil {
+		db2.Close()
+		t.Fatal("opened a database with a newer schema")
+	}
+}
+
+func TestOpenConcurrentFresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.db")
+	const n = 4
+	dbs := make([]*DB, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			dbs[i], errs[i] = Open(path)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("open %d: %v", i, errs[i])
+		}
+		defer dbs[i].Close()
+	}
+	if got := queryInt(t, dbs[0], `PRAGMA user_version`); got != SchemaVersion() {
+		t.Errorf("user_version = %d", got)
+	}
+	if n := queryInt(t, dbs[0], `SELECT count(*) FROM sqlite_schema WHERE name = 'runs'`); n != 1 {
+		t.Errorf("%d runs tables", n)
+	}
+}
+
+func TestIntegrityCheck(t *testing.T) {
+	db := openTest(t, "", newClock())
+	populate(t, db)
+	if got := queryString(t, db, `PRAGMA integrity_check`); got != "ok" {
+		t.Errorf("integrity_check: %s", got)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM pragma_foreign_key_check`); n != 0 {
+		t.Errorf("%d foreign key violations", n)
+	}
+}
+
+func TestSaveSweep(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	db := openTest(t, "", clk)
+
+	sw := makeSweep("s", seeds(baseSettings(), 3)...)
+	if err := db.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	// Saving again changes nothing.
+	if err := db.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM runs`); n != 3 {
+		t.Fatalf("%d runs after saving 3 twice", n)
+	}
+	runOne(t, db, sw.Runs[0].ID, ownerA, 3, sweep.StatusDone, 0.9, 0.8, 0.7)
+	runOne(t, db, sw.Runs[1].ID, ownerA, 1, sweep.StatusFailed, 0.5, 0.4, 0.3)
+
+	// Edit the sweep: new text, a reference, one run dropped and two added.
+	clk.Add(time.Hour)
+	edited := makeSweep("s", append(seeds(baseSettings(), 3)[1:], func() []sweep.Settings {
+		s := baseSettings()
+		s.LR = 0.01
+		return seeds(s, 2)
+	}()...)...)
+	edited.Description, edited.Source, edited.Hash, edited.File = "edited", "new text", "newhash", "other.toml"
+	edited.Reference = &sweep.Reference{Label: "notebook", Epoch: 10, DigitAccuracy: 0.99, SumR2: 0.95}
+	if err := db.SaveSweep(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+
+	runs, err := db.Runs(ctx, RunFilter{Sweep: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 5 {
+		t.Fatalf("%d runs, want 5 (3 old + 2 new)", len(runs))
+	}
+	byID := map[string]sweep.RunResult{}
+	for _, r := range runs {
+		byID[r.RunID] = r
+	}
+	if r := byID[sw.Runs[0].ID]; r.Status != sweep.StatusDone || r.EpochsDone != 3 || r.Final.DigitAccuracy != 0.9 {
+		t.Errorf("dropped done run changed: %+v", r)
+	}
+	if r := byID[sw.Runs[1].ID]; r.Status != sweep.StatusFailed || r.EpochsDone != 1 || r.Error == "" {
+		t.Errorf("failed run changed: %+v", r)
+	}
+	for _, r := range edited.Runs[2:] {
+		if got := byID[r.ID]; got.Status != sweep.StatusPending || got.Settings != r.Settings {
+			t.Errorf("new run %s: %+v, want pending with %+v", r.ID, got, r.Settings)
+		}
+	}
+
+	info, err := db.Sweep(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Description != "edited" || info.Source != "new text" || info.Hash != "newhash" || info.File != "other.toml" {
+		t.Errorf("sweep not updated: %+v", info)
+	}
+	if !info.UpdatedAt.Equal(clk.Now()) {
+		t.Errorf("UpdatedAt = %v, want %v", info.UpdatedAt, clk.Now())
+	}
+	ref, err := db.SweepReference(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref == nil || *ref != *edited.Reference {
+		t.Errorf("reference = %+v, want %+v", ref, edited.Reference)
+	}
+	// Saving without a reference removes it.
+	edited.Reference = nil
+	if err := db.SaveSweep(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	if ref, err := db.SweepReference(ctx, "s"); err != nil || ref != nil {
+		t.Errorf("reference after removing it: %+v, %v", ref, err)
+	}
+	if _, err := db.SweepReference(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("reference of missing sweep: %v", err)
+	}
+	// The finished run's epochs are still there.
+	if n := queryInt(t, db, `SELECT count(*) FROM epochs WHERE run_id = ?`, sw.Runs[0].ID); n != 6 {
+		t.Errorf("done run has %d epoch rows, want 6", n)
+	}
+}
+
+func TestSaveSweepStoresSettings(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, "", nil)
+	s := sweep.Settings{
+		Head: sweep.HeadClassify, SumHidden: 32, DigitWeight: 0.25, SumWeight: 2,
+		Optimizer: sweep.OptimizerSGD, LR: 0.1, Momentum: 0.9, BatchSize: 128,
+		Epochs: 7, TrainSize: 0, Seed: -42,
+	}
+	sw := makeSweep("cols", s)
+	if err := db.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	var head, opt, key, status string
+	var hidden, batch, epochs, trainSize int
+	var seed int64
+	var dw, sumW, lr, mom float64
+	err := db.ro.QueryRow(`SELECT head, sum_hidden, digit_weight, sum_weight, optimizer, lr, momentum,
+		batch_size, epochs, train_size, seed, config_key, status FROM runs WHERE id = ?`, sw.Runs[0].ID).
+		Scan(&head, &hidden, &dw, &sumW, &opt, &lr, &mom, &batch, &epochs, &trainSize, &seed, &key, &status)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{head, hidden, dw, sumW, opt, lr, mom, batch, epochs, trainSize, seed, key, status}
+	want := []any{"classify", 32, 0.25, 2.0, "sgd", 0.1, 0.9, 128, 7, 60000, int64(-42), sweep.ConfigKey(s), "pending"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("columns = %v, want %v", got, want)
+	}
+	// Claim rebuilds the settings; train_size 0 comes back resolved, which
+	// is the same run.
+	run, ok, err := db.Claim(ctx, ids(sw), ownerA, time.Minute)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	resolved := s
+	resolved.TrainSize = 60000
+	if run.Settings != resolved || run.Sweep != "cols" || run.ID != sw.Runs[0].ID {
+		t.Errorf("claimed %+v, want %+v", run, resolved)
+	}
+	if sweep.RunID("cols", run.Settings) != run.ID || sweep.ConfigKey(run.Settings) != sweep.ConfigKey(s) {
+		t.Error("rebuilt settings hash differently")
+	}
+}
+
+func TestSaveSweepInvalid(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t, "", nil)
+	for _, tc := range []struct {
+		name string
+		sw   sweep.Sweep
+	}{
+		{"no name", sweep.Sweep{}},
+		{"run without id", sweep.Sweep{Name: "x", Runs: []sweep.RunSpec{{Settings: baseSettings()}}}},
+		{"run of another sweep", sweep.Sweep{Name: "x", Runs: []sweep.RunSpec{{ID: "r", Sweep: "y", Settings: baseSettings()}}}},
+	} {
+		if err := db.SaveSweep(ctx, tc.sw); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM sweeps`); n != 0 {
+		t.Errorf("%d sweeps saved from invalid input", n)
+	}
+}

@@ -59,3 +59,33 @@ func (db *DB) View(ctx context.Context, name string) (cols []string, rows [][]an
 	}
 	return cols, rows, nil
 }
+
+// IntegrityCheck runs SQLite's integrity check and returns an error
+// listing what it found unless the file is sound.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	var problems []string
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		rs, err := tx.QueryContext(ctx, "PRAGMA integrity_check")
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var s string
+			if err := rs.Scan(&s); err != nil {
+				return err
+			}
+			if s != "ok" {
+				problems = append(problems, s)
+			}
+		}
+		return rs.Err()
+	})
+	if err == nil && len(problems) > 0 {
+		err = fmt.Errorf("%v", problems)
+	}
+	if err != nil {
+		return fmt.Errorf("store: integrity check of %s: %w", db.path, err)
+	}
+	return nil
+}

@@ -303,3 +303,11 @@ func TestViewExport(t *testing.T) {
 		t.Fatal("View accepted a name that is not a view")
 	}
 }
+
+func TestIntegrityCheckMethod(t *testing.T) {
+	db := openTest(t, "", newClock())
+	populate(t, db)
+	if err := db.IntegrityCheck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"sweep/store"
+)
+
+func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("export", "[flags]", `
+Write one of the result views as CSV (with a header row) or JSON (an array
+of objects keyed by column), for pandas, R or a spreadsheet. The views are
+the ones you can query with sqlite3:
+
+  run_results     one row per run, final-epoch test metrics
+  epoch_results   one row per run, epoch and split (train|test)
+  config_results  one row per configuration, mean and std over repeats
+
+Example:
+  sweep export --view epoch_results -o epochs.csv
+  sweep export --format json --view config_results | jq '.[0]'
+  python3 -c "import pandas as pd; print(pd.read_csv('epochs.csv').head())"
+`)
+	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	format := fs.String("format", "csv", "csv or json")
+	view := fs.String("view", "run_results", "run_results, epoch_results or config_results")
+	out := fs.String("o", "-", "file to write; - for standard output")
+	if err := fs.parse(args, stdout); err != nil {
+		return err
+	}
+	if err := fs.wantArgs(0, 0); err != nil {
+		return err
+	}
+	if *format != "csv" && *format != "json" {
+		return usageError{fmt.Errorf("--format %q: want csv or json", *format)}
+	}
+	if !store.IsView(*view) {
+		return usageError{fmt.Errorf("--view %q: want run_results, epoch_results or config_results", *view)}
+	}
+	db, err := openExisting(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cols, rows, err := db.View(ctx, *view)
+	if err != nil {
+		return err
+	}
+	w := stdout
+	var f *os.File
+	if *out != "-" {
+		if f, err = os.Create(*out); err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if *format == "csv" {
+		err = writeCSV(w, cols, rows)
+	} else {
+		err = writeJSON(w, cols, rows)
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", *view, err)
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%s: %d rows of %s\n", *out, len(rows), *view)
+	}
+	return nil
+}
+
+func writeCSV(w io.Writer, cols []string, rows [][]any) error {
+	cw := csv.NewWriter(w)
+	cw.Write(cols)
+	rec := make([]string, len(cols))
+	for _, row := range rows {
+		for i, v := range row {
+			rec[i] = csvValue(v)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvValue prints NULL as an empty field, as pandas expects for NaN.
+func csvValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		if math.IsNaN(x) {
+			return ""
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func writeJSON(w io.Writer, cols []string, rows [][]any) error {
+	objs := make([]map[string]any, len(rows))
+	for i, row := range rows {
+		o := make(map[string]any, len(cols))
+		for j, c := range cols {
+			v := row[j]
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				v = nil
+			}
+			o[c] = v
+		}
+		objs[i] = o
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(objs)
+}

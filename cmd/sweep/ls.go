@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"sweep"
+)
+
+func cmdLs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ls", "[flags]", `
+List the sweeps recorded in the database with their runs counted by status
+and the training time spent on them.
+
+Example:
+  sweep ls
+  sweep ls --db results.db
+`)
+	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	if err := fs.parse(args, stdout); err != nil {
+		return err
+	}
+	if err := fs.wantArgs(0, 0); err != nil {
+		return err
+	}
+	db, err := openExisting(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sweeps, err := db.Sweeps(ctx)
+	if err != nil {
+		return err
+	}
+	if len(sweeps) == 0 {
+		fmt.Fprintf(stdout, "no sweeps in %s: run 'sweep run configs/*.toml' first\n", db.Path())
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SWEEP\tDONE\tRUNNING\tPENDING\tFAILED\tINTERRUPTED\tTOTAL\tTRAIN TIME\tFILE\tDESCRIPTION")
+	for _, s := range sweeps {
+		c := s.Counts
+		total := 0
+		for _, n := range c {
+			total += n
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Name, c[sweep.StatusDone], c[sweep.StatusRunning],
+			c[sweep.StatusPending], c[sweep.StatusFailed], c[sweep.StatusInterrupted], total,
+			shortDuration(secondsDuration(s.Seconds)), s.File, oneLine(s.Description, 60))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"sweep/pipeline"
+)
+
+func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("plan", "[flags] FILE.toml...", `
+Validate sweep files and print how many runs each expands to, then a table
+of the runs, without training or touching a database. Every problem in
+every file is reported (file:line: key: message) and the exit status is 2.
+
+A sweep file declares a name, optional description and repeats, a [train]
+table of settings shared by all runs, a [grid] table of lists whose every
+combination runs, an optional [random] table for random search, and an
+optional [reference] of published figures to compare with. Settings: head
+(regression|classify), sum_hidden, digit_weight, sum_weight, optimizer
+(adam|sgd), lr, momentum, batch_size, epochs, train_size, seed. The full
+manual: 'go doc sweep/pipeline'.
+
+Example:
+  sweep plan configs/*.toml
+  sweep plan -q configs/heads.toml     # counts only
+`)
+	quiet := fs.Bool("q", false, "print only the counts, not the table of runs")
+	if err := fs.parse(args, stdout); err != nil {
+		return err
+	}
+	if err := fs.wantArgs(1, -1); err != nil {
+		return err
+	}
+	sweeps, err := pipeline.Load(fs.Args())
+	if err != nil {
+		return usageError{err}
+	}
+	total, samples := 0, 0
+	for _, sw := range sweeps {
+		n := 0
+		for _, r := range sw.Runs {
+			n += r.Settings.Epochs * r.Settings.TrainImages()
+		}
+		fmt.Fprintf(stdout, "%s: sweep %q, %d runs, %d training samples\n", sw.File, sw.Name, len(sw.Runs), n)
+		total += len(sw.Runs)
+		samples += n
+	}
+	fmt.Fprintf(stdout, "total: %d runs, %d training samples\n", total, samples)
+	if *quiet {
+		return nil
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "sweep\trun_id\thead\tsum_hidden\tdigit_weight\tsum_weight\toptimizer\tlr\tmomentum\tbatch_size\tepochs\ttrain_size\tseed\t")
+	for _, sw := range sweeps {
+		for _, r := range sw.Runs {
+			s := r.Settings
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%g\t%g\t%s\t%g\t%g\t%d\t%d\t%d\t%d\t\n", sw.Name, r.ID, s.Head, s.SumHidden,
+				s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.Momentum, s.BatchSize, s.Epochs, s.TrainImages(), s.Seed)
+		}
+	}
+	return tw.Flush()
+}

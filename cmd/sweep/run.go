@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"sweep"
+	"sweep/mnist"
+	"sweep/model"
+	"sweep/pipeline"
+	"sweep/store"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", "[flags] FILE.toml...", `
+Expand the sweep files into runs and train every run that is not done yet,
+logging each epoch's train and test metrics to the SQLite database.
+
+Running the same files again skips finished runs, retries failed and
+interrupted ones and adds only new grid points, so an edited sweep file
+keeps its old results. Several 'sweep run' processes may share one
+database: each claims different runs. A run whose process died is taken
+over once its lease (--lease) has expired. Ctrl-C stops promptly and marks
+the runs in flight interrupted; the next 'sweep run' starts them again
+from epoch 1.
+
+All files are validated before anything is written; an invalid file exits
+with status 2 and leaves the database as it was. The file format is
+described in 'go doc sweep/pipeline' and configs/*.toml.
+
+Example:
+  sweep run configs/*.toml
+  sweep run -j 1 --db results.db configs/heads.toml
+`)
+	dbPath := fs.String("db", "sweep.db", "SQLite database to write")
+	jobs := fs.Int("j", defaultJobs(), "runs to train at once in this process")
+	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
+	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
+	progressMode := fs.String("progress", "auto", "progress display: auto (a live block on a terminal, log lines otherwise), bar, log or none")
+	if err := fs.parse(args, stdout); err != nil {
+		return err
+	}
+	if err := fs.wantArgs(1, -1); err != nil {
+		return err
+	}
+	if *jobs < 1 {
+		return usageError{fmt.Errorf("-j %d: want at least 1", *jobs)}
+	}
+	if *lease < 2*time.Second {
+		return usageError{fmt.Errorf("--lease %v: want at least 2s", *lease)}
+	}
+	sweeps, err := pipeline.Load(fs.Args())
+	if err != nil {
+		return usageError{err}
+	}
+	prog, err := newProgress(*progressMode, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+
+	db, err := store.Open(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var ids []string
+	work := map[string]int{} // run id → training samples, for the ETA
+	for _, sw := range sweeps {
+		if err := db.SaveSweep(ctx, sw); err != nil {
+			return err
+		}
+		for _, r := range sw.Runs {
+			ids = append(ids, r.ID)
+			work[r.ID] = r.Settings.Epochs * r.Settings.TrainImages()
+		}
+	}
+	counts, err := db.Counts(ctx, ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d sweeps, %d runs: %s; database %s\n", len(sweeps), len(ids), countsText(counts), db.Path())
+	if counts[sweep.StatusDone] == len(ids) {
+		fmt.Fprintln(stdout, "nothing to do: every run is done")
+		return nil
+	}
+
+	train, test, err := loadData(*dataDir)
+	if err != nil {
+		return err
+	}
+	r := &runner{
+		db:       db,
+		owner:    newOwner(),
+		lease:    *lease,
+		ids:      ids,
+		tried:    map[string]bool{},
+		train:    train,
+		test:     model.TestSplit(test),
+		progress: prog,
+	}
+	prog.start(len(ids), counts[sweep.StatusDone], work)
+	var wg sync.WaitGroup
+	for w := 0; w < *jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx)
+		}()
+	}
+	wg.Wait()
+	prog.stop()
+
+	if counts, err = db.Counts(context.Background(), ids); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "finished: %s (this process: %d done, %d failed, %d interrupted); database %s\n",
+		countsText(counts), r.done, r.failed, r.interrupted, db.Path())
+	if r.err != nil {
+		return r.err
+	}
+	if ctx.Err() != nil {
+		return runsFailedError{"interrupted: run 'sweep run' with the same files to resume"}
+	}
+	if bad := counts[sweep.StatusFailed] + counts[sweep.StatusInterrupted]; bad > 0 {
+		return runsFailedError{fmt.Sprintf("%d runs failed or were interrupted: see 'sweep runs --status failed' and run again to retry", bad)}
+	}
+	return nil
+}
+
+// defaultJobs is one run per core: a run keeps about one core busy.
+func defaultJobs() int { return max(1, runtime.NumCPU()) }
+
+// runner trains claimed runs until none is left.
+type runner struct {
+	db       *store.DB
+	owner    sweep.Owner
+	lease    time.Duration
+	ids      []string
+	train    *mnist.Set
+	test     model.Split
+	progress *progress
+
+	mu                        sync.Mutex
+	tried                     map[string]bool // runs claimed by this process
+	done, failed, interrupted int
+	err                       error // a store error that stops this process
+}
+
+func (r *runner) work(ctx context.Context) {
+	for ctx.Err() == nil {
+		run, ok, err := r.db.Claim(ctx, r.untried(), r.owner, r.lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fail(err)
+			}
+			return
+		}
+		if !ok {
+			return
+		}
+		r.markTried(run.ID)
+		status, errText := r.trainOne(ctx, run)
+		// Record the outcome even when ctx is cancelled.
+		if err := r.db.Finish(context.Background(), run.ID, r.owner, status, errText); err != nil && !errors.Is(err, sweep.ErrLeaseLost) {
+			r.fail(err)
+			return
+		}
+		r.progress.finished(run, status, errText)
+		r.mu.Lock()
+		switch status {
+		case sweep.StatusDone:
+			r.done++
+		case sweep.StatusFailed:
+			r.failed++
+		default:
+			r.interrupted++
+		}
+		r.mu.Unlock()
+	}
+}
+
+// untried lists the runs this process has not claimed yet: a run that
+// failed here is claimable again, but retrying it belongs to the next
+// 'sweep run', not to a loop in this one.
+func (r *runner) untried() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.ids))
+	for _, id := range r.ids {
+		if !r.tried[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (r *runner) markTried(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tried[id] = true
+}
+
+func (r *runner) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// trainOne trains a claimed run, keeping its lease alive, and says how it
+// ended.
+func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status, string) {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopBeat := r.heartbeat(runCtx, run.ID, cancel)
+	defer stopBeat()
+
+	rec := &runRecorder{r: r, run: run, ctx: runCtx}
+	r.progress.started(run)
+	err := model.Train(runCtx, model.Config{Settings: run.Settings}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	switch {
+	case err == nil:
+		return sweep.StatusDone, ""
+	case ctx.Err() != nil:
+		return sweep.StatusInterrupted, "interrupted by signal"
+	case errors.Is(context.Cause(runCtx), sweep.ErrLeaseLost):
+		return sweep.StatusInterrupted, "lease lost to another process"
+	default:
+		return sweep.StatusFailed, err.Error()
+	}
+}
+
+// heartbeat extends the run's lease every third of its length until the
+// returned function is called. Losing the lease cancels the run.
+func (r *runner) heartbeat(ctx context.Context, id string, cancel context.CancelCauseFunc) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(r.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.db.Heartbeat(context.Background(), id, r.owner, r.lease); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// runRecorder writes each epoch to the store and feeds the progress display.
+type runRecorder struct {
+	r   *runner
+	run sweep.RunSpec
+	ctx context.Context
+}
+
+func (rr *runRecorder) Batch(epoch, batch, batches int) {
+	rr.r.progress.batch(rr.run.ID, epoch, batch, batches)
+}
+
+func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
+	if err := rr.r.db.RecordEpoch(context.Background(), rr.run.ID, rr.r.owner, m); err != nil {
+		return fmt.Errorf("record epoch %d: %w", m.Epoch, err)
+	}
+	rr.r.progress.epoch(rr.run, m)
+	return nil
+}
+
+// newOwner names this process for leases and the record.
+func newOwner() sweep.Owner {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return sweep.Owner{
+		ID:      fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:])),
+		Host:    host,
+		Version: programVersion(),
+	}
+}
+
+// programVersion is the VCS revision the binary was built from, where the
+// build recorded it.
+func programVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return bi.Main.Version
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	return rev + modified
+}
+
+// countsText is "3 done, 1 failed, 2 pending" with zero counts left out.
+func countsText(c map[sweep.Status]int) string {
+	out := ""
+	for _, s := range []sweep.Status{sweep.StatusDone, sweep.StatusRunning, sweep.StatusPending, sweep.StatusFailed, sweep.StatusInterrupted} {
+		if c[s] == 0 {
+			continue
+		}
+		if out != "" {
+			out += ", "
+		}
+		out += fmt.Sprintf("%d %s", c[s], s)
+	}
+	if out == "" {
+		return "no runs"
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"sweep/store"
+)
+
+func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("show", "[flags] RUN_ID", `
+Print one run: its settings, status, error if any, where and when it ran,
+and its train and test metrics for every recorded epoch. A unique prefix of
+the run id is enough (ids are in 'sweep runs').
+
+Example:
+  sweep show 3fa2c1
+`)
+	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	if err := fs.parse(args, stdout); err != nil {
+		return err
+	}
+	if err := fs.wantArgs(1, 1); err != nil {
+		return err
+	}
+	db, err := openExisting(*dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := db.Run(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	s := r.Settings
+	fmt.Fprintf(stdout, "run %s of sweep %s: %s, %d/%d epochs\n", r.RunID, r.Sweep, r.Status, r.EpochsDone, s.Epochs)
+	if r.Error != "" {
+		fmt.Fprintf(stdout, "error: %s\n", r.Error)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, kv := range [][2]string{
+		{"head", string(s.Head)}, {"sum_hidden", fmt.Sprint(s.SumHidden)},
+		{"digit_weight", fmt.Sprint(s.DigitWeight)}, {"sum_weight", fmt.Sprint(s.SumWeight)},
+		{"optimizer", string(s.Optimizer)}, {"lr", fmt.Sprint(s.LR)}, {"momentum", fmt.Sprint(s.Momentum)},
+		{"batch_size", fmt.Sprint(s.BatchSize)}, {"epochs", fmt.Sprint(s.Epochs)},
+		{"train_size", fmt.Sprint(s.TrainImages())}, {"seed", fmt.Sprint(s.Seed)},
+		{"host", r.Host}, {"version", r.Version}, {"started", timeText(r.Started)}, {"finished", timeText(r.Finished)},
+		{"train time", shortDuration(secondsDuration(r.TrainSeconds))},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\n", kv[0], kv[1])
+	}
+	tw.Flush()
+	epochs, err := db.Epochs(ctx, store.RunFilter{IDs: []string{r.RunID}})
+	if err != nil {
+		return err
+	}
+	if len(epochs) == 0 {
+		fmt.Fprintln(stdout, "\nno epoch recorded yet")
+		return nil
+	}
+	fmt.Fprintln(stdout)
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "epoch\tsplit\tdigit_nll\tdigit_acc\tsum_mse\tsum_r2\tsum_acc\tsum_nll\tseconds\t")
+	for _, e := range epochs {
+		m := e.Metrics
+		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%s\t%.4f\t%.1f\t\n", e.Epoch, e.Split, m.DigitNLL, pct(m.DigitAccuracy),
+			m.SumMSE, m.SumR2, pct(m.SumAccuracy), m.SumNLL, e.Seconds)
+	}
+	return tw.Flush()
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}

@@ -1,0 +1,867 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// This file holds the figure functions. Each takes plain data (no runs, no
+// database) in display units and returns a *plot.Plot. Their legends are
+// meant to be drawn outside the plot area, as SVG and PNG do; a plain
+// p.Save draws them inside like any gonum plot.
+
+// ErrNoData is returned by figure functions given nothing to draw.
+var ErrNoData = errors.New("reports: no data to plot")
+
+// Curve is one line of a learning curve: a configuration's mean over its
+// repeats after each epoch, with an optional band from Lo to Hi (the
+// min–max over repeats). All slices have the length of Epochs; Lo and Hi
+// may be nil.
+type Curve struct {
+	Label        string
+	Epochs       []float64
+	Mean, Lo, Hi []float64
+	Color        color.Color // nil: the palette colour of the curve's index
+}
+
+// RefPoint is a published figure at one epoch, drawn as a star and a dashed
+// line across the plot.
+type RefPoint struct {
+	Label string
+	Epoch float64
+	Value float64
+}
+
+// SplitCurves pairs a configuration's train and test curves of one metric.
+type SplitCurves struct {
+	Label       string
+	Train, Test Curve
+	Color       color.Color // nil: the palette colour of the pair's index
+}
+
+// EffectGroup is one value of a setting and the final metric of every run
+// having that value. Kinds, when set, is parallel to Values and splits the
+// runs into coloured groups (e.g. "head=classify").
+type EffectGroup struct {
+	Value  string
+	Values []float64
+	Kinds  []string
+}
+
+// HeatGrid is a mean final metric over two settings. Values[j][i] is the
+// cell of XValues[i] and YValues[j] (NaN: no runs); N counts its runs.
+type HeatGrid struct {
+	XName, YName     string
+	XValues, YValues []string
+	Values           [][]float64
+	N                [][]int
+}
+
+// Point is one x–y pair.
+type Point struct{ X, Y float64 }
+
+// ScatterGroup is a set of points sharing a colour and a legend entry.
+type ScatterGroup struct {
+	Label  string
+	Points []Point
+}
+
+// LabeledPoint is a single marked point with a legend entry.
+type LabeledPoint struct {
+	Label string
+	X, Y  float64
+}
+
+// Palette is the categorical colour cycle (matplotlib's tab10), used in
+// order; curves beyond ten repeat it with dashes.
+var Palette = []color.Color{
+	rgb(0x1f77b4), rgb(0xff7f0e), rgb(0x2ca02c), rgb(0xd62728), rgb(0x9467bd),
+	rgb(0x8c564b), rgb(0xe377c2), rgb(0x7f7f7f), rgb(0xbcbd22), rgb(0x17becf),
+}
+
+func rgb(v uint32) color.RGBA {
+	return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 255}
+}
+
+func withAlpha(c color.Color, a uint8) color.Color {
+	r, g, b, _ := c.RGBA() // c is opaque: premultiplied equals straight
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: a}
+}
+
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}}
+
+func paletteStyle(i int) (color.Color, []vg.Length) {
+	return Palette[i%len(Palette)], dashes[(i/len(Palette))%len(dashes)]
+}
+
+// Fonts and sizes. Liberation Sans is metric-compatible with Arial and
+// Helvetica, which the SVG names as fallbacks.
+var (
+	sansFont      = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	titleSize     = vg.Points(12)
+	labelSize     = vg.Points(11)
+	tickSize      = vg.Points(10)
+	legendFont    = vg.Points(10)
+	annotateSize  = vg.Points(9)
+	gridColor     = color.Gray{Y: 225}
+	referenceGray = color.Gray{Y: 60}
+)
+
+func textStyle(size vg.Length) text.Style {
+	return text.Style{Color: color.Black, Font: font.From(sansFont, size), Handler: plot.DefaultTextHandler}
+}
+
+// newPlot returns a plot with the report's fonts and the given title and
+// axis labels.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = font.From(sansFont, titleSize)
+	p.Title.Padding = vg.Points(8)
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		ax.Label.TextStyle.Font = font.From(sansFont, labelSize)
+		ax.Tick.Label.Font = font.From(sansFont, tickSize)
+		ax.Tick.Length = vg.Points(4)
+		ax.Label.Padding = vg.Points(4)
+	}
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.Legend.TextStyle.Font = font.From(sansFont, legendFont)
+	p.Legend.ThumbnailWidth = vg.Points(18)
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p
+}
+
+// addGrid adds light grid lines at the major ticks.
+func addGrid(p *plot.Plot) {
+	g := plotter.NewGrid()
+	g.Vertical.Color = gridColor
+	g.Horizontal.Color = gridColor
+	g.Vertical.Width = vg.Points(0.5)
+	g.Horizontal.Width = vg.Points(0.5)
+	p.Add(g)
+}
+
+// wrapLabel breaks a legend label made of space-separated parts into as
+// few lines as keep each within width characters, choosing the breaks that
+// make the longest line shortest, so that labels of the same shape break
+// at the same part. A short tail such as "(n=3)" stays with the part
+// before it. A label already holding a newline is left as it is.
+func wrapLabel(s string, width int) string {
+	if len(s) <= width || strings.Contains(s, "\n") {
+		return s
+	}
+	var words []string
+	for _, w := range strings.Fields(s) {
+		if n := len(words); n > 0 && len(w) <= 6 && strings.HasPrefix(w, "(") {
+			words[n-1] += " " + w
+			continue
+		}
+		words = append(words, w)
+	}
+	var best []string
+	for k := 2; k <= len(words); k++ {
+		lines := balancedLines(words, k)
+		best = lines
+		longest := 0
+		for _, l := range lines {
+			longest = max(longest, len(l))
+		}
+		if longest <= width {
+			break
+		}
+	}
+	if best == nil {
+		return s
+	}
+	return strings.Join(best, "\n")
+}
+
+// balancedLines splits words into k lines minimising the longest line.
+func balancedLines(words []string, k int) []string {
+	n := len(words)
+	// width(i, j): length of words[i:j] joined by spaces.
+	width := func(i, j int) int {
+		w := j - i - 1
+		for _, x := range words[i:j] {
+			w += len(x)
+		}
+		return w
+	}
+	// cost[c][i]: minimal longest line splitting words[i:] into c lines.
+	const inf = 1 << 30
+	cost := make([][]int, k+1)
+	next := make([][]int, k+1)
+	for c := range cost {
+		cost[c] = make([]int, n+1)
+		next[c] = make([]int, n+1)
+		for i := range cost[c] {
+			cost[c][i] = inf
+		}
+	}
+	cost[0][n] = 0
+	for c := 1; c <= k; c++ {
+		for i := n - 1; i >= 0; i-- {
+			for j := i + 1; j <= n; j++ {
+				if cost[c-1][j] == inf {
+					continue
+				}
+				if m := max(width(i, j), cost[c-1][j]); m < cost[c][i] {
+					cost[c][i], next[c][i] = m, j
+				}
+			}
+		}
+	}
+	var out []string
+	for c, i := k, 0; c > 0 && i < n; c-- {
+		j := next[c][i]
+		out = append(out, strings.Join(words[i:j], " "))
+		i = j
+	}
+	return out
+}
+
+const legendWrap = 28
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// intTicks labels an epoch axis with whole numbers.
+type intTicks struct{}
+
+func (intTicks) Ticks(min, max float64) []plot.Tick {
+	lo, hi := math.Ceil(min), math.Floor(max)
+	span := hi - lo
+	if span > 40 || span < 0 {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	step := 1.0
+	switch {
+	case span > 20:
+		step = 5
+	case span > 10:
+		step = 2
+	}
+	var ticks []plot.Tick
+	for v := lo; v <= hi; v++ {
+		t := plot.Tick{Value: v}
+		if math.Mod(v, step) == 0 || step == 1 {
+			t.Label = strconv.Itoa(int(v))
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// niceTicks places about n labelled ticks at round steps (1, 2, 2.5 or 5
+// times a power of ten) with unlabelled minor ticks between them.
+type niceTicks struct{ n int }
+
+func (t niceTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || !finite(min) || !finite(max) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	n := t.n
+	if n < 2 {
+		n = 6
+	}
+	raw := (max - min) / float64(n-1)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	var step, minor float64
+	for _, s := range []struct{ step, minor float64 }{{1, 0.5}, {2, 1}, {2.5, 0.5}, {5, 1}, {10, 5}} {
+		if s.step*mag >= raw*0.999 {
+			step, minor = s.step*mag, s.minor*mag
+			break
+		}
+	}
+	dec := 0
+	if d := -math.Floor(math.Log10(step) + 1e-9); d > 0 {
+		dec = int(d)
+	}
+	if math.Abs(step/math.Pow(10, -float64(dec))-math.Round(step/math.Pow(10, -float64(dec)))) > 1e-6 {
+		dec++ // 2.5 × 10^k needs one more decimal
+	}
+	ratio := int64(math.Round(step / minor))
+	var ticks []plot.Tick
+	for k := int64(math.Ceil(min/minor - 1e-9)); float64(k)*minor <= max+minor*1e-9; k++ {
+		v := float64(k) * minor
+		if k%ratio == 0 {
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', dec, 64)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
+}
+
+// curveXYs returns the finite points of a curve.
+func curveXYs(c Curve) (line plotter.XYs, band plotter.XYs) {
+	var lo, hi plotter.XYs
+	for i := range c.Epochs {
+		if i >= len(c.Mean) || !finite(c.Epochs[i]) || !finite(c.Mean[i]) {
+			continue
+		}
+		line = append(line, plotter.XY{X: c.Epochs[i], Y: c.Mean[i]})
+		if i < len(c.Lo) && i < len(c.Hi) && finite(c.Lo[i]) && finite(c.Hi[i]) {
+			lo = append(lo, plotter.XY{X: c.Epochs[i], Y: c.Lo[i]})
+			hi = append(hi, plotter.XY{X: c.Epochs[i], Y: c.Hi[i]})
+		}
+	}
+	if len(lo) < 2 {
+		return line, nil
+	}
+	flat := true
+	for i := range lo {
+		if lo[i].Y != hi[i].Y {
+			flat = false
+		}
+	}
+	if flat {
+		return line, nil
+	}
+	band = append(band, lo...)
+	for i := len(hi) - 1; i >= 0; i-- {
+		band = append(band, hi[i])
+	}
+	return line, band
+}
+
+// bandAlpha makes min–max bands fainter the more curves share a plot.
+func bandAlpha(curves int) uint8 {
+	if curves > 4 {
+		return 22
+	}
+	return 40
+}
+
+// addCurve adds a curve's band, line and point markers and returns the
+// legend thumbnails.
+func addCurve(p *plot.Plot, c Curve, col color.Color, dash []vg.Length, width vg.Length, bandAlpha uint8) ([]plot.Thumbnailer, error) {
+	line, band := curveXYs(c)
+	if len(line) == 0 {
+		return nil, nil
+	}
+	var thumbs []plot.Thumbnailer
+	if band != nil {
+		poly, err := plotter.NewPolygon(band)
+		if err != nil {
+			return nil, err
+		}
+		poly.Color = withAlpha(col, bandAlpha)
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		thumbs = append(thumbs, poly)
+	}
+	l, err := plotter.NewLine(line)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = col
+	l.Width = width
+	l.Dashes = dash
+	p.Add(l)
+	thumbs = append(thumbs, l)
+	if len(line) <= 30 {
+		s, err := plotter.NewScatter(line)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(1.8), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+	}
+	return thumbs, nil
+}
+
+// addReference draws a published figure as a dashed line and a star.
+func addReference(p *plot.Plot, ref *RefPoint, xmin, xmax float64) error {
+	if ref == nil || !finite(ref.Value) {
+		return nil
+	}
+	xmin, xmax = math.Min(xmin, ref.Epoch), math.Max(xmax, ref.Epoch)
+	l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: ref.Value}, {X: xmax, Y: ref.Value}})
+	if err != nil {
+		return err
+	}
+	l.Color = referenceGray
+	l.Width = vg.Points(1)
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	s, err := plotter.NewScatter(plotter.XYs{{X: ref.Epoch, Y: ref.Value}})
+	if err != nil {
+		return err
+	}
+	s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(5), Shape: starGlyph{}}
+	p.Add(l, s)
+	p.Legend.Add(ref.Label, l, s)
+	return nil
+}
+
+// LearningCurves draws one line per configuration (mean over repeats, a
+// shaded min–max band when there are repeats) against the epoch, with an
+// optional reference point. Curves are coloured by their index in the
+// palette unless they carry a colour.
+func LearningCurves(title, yLabel string, curves []Curve, ref *RefPoint) (*plot.Plot, error) {
+	p := newPlot(title, "epoch", yLabel)
+	addGrid(p)
+	p.X.Tick.Marker = intTicks{}
+	p.Y.Tick.Marker = niceTicks{6}
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	drawn := 0
+	for i, c := range curves {
+		col, dash := paletteStyle(i)
+		if c.Color != nil {
+			col = c.Color
+		}
+		thumbs, err := addCurve(p, c, col, dash, vg.Points(1.6), bandAlpha(len(curves)))
+		if err != nil {
+			return nil, fmt.Errorf("curve %q: %w", c.Label, err)
+		}
+		if thumbs == nil {
+			continue
+		}
+		drawn++
+		p.Legend.Add(wrapLabel(c.Label, legendWrap), thumbs...)
+		for _, e := range c.Epochs {
+			xmin, xmax = math.Min(xmin, e), math.Max(xmax, e)
+		}
+	}
+	if drawn == 0 {
+		return nil, ErrNoData
+	}
+	if err := addReference(p, ref, xmin, xmax); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// TrainTestLoss draws train (dashed) and test (solid) curves of one loss
+// for a few configurations, one colour per configuration.
+func TrainTestLoss(title, yLabel string, pairs []SplitCurves) (*plot.Plot, error) {
+	p := newPlot(title, "epoch", yLabel)
+	addGrid(p)
+	p.X.Tick.Marker = intTicks{}
+	p.Y.Tick.Marker = niceTicks{6}
+	trainDash := []vg.Length{vg.Points(5), vg.Points(3)}
+	drawn := 0
+	for i, pc := range pairs {
+		col, _ := paletteStyle(i)
+		if pc.Color != nil {
+			col = pc.Color
+		}
+		var legend []plot.Thumbnailer
+		for _, split := range []struct {
+			name string
+			c    Curve
+			dash []vg.Length
+		}{
+			{"test", pc.Test, nil},
+			{"train", pc.Train, trainDash},
+		} {
+			thumbs, err := addCurve(p, split.c, col, split.dash, vg.Points(1.6), bandAlpha(2*len(pairs)))
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: %w", split.name, pc.Label, err)
+			}
+			if thumbs != nil && legend == nil {
+				legend = thumbs
+			}
+			if thumbs != nil {
+				drawn++
+			}
+		}
+		if legend != nil {
+			p.Legend.Add(wrapLabel(pc.Label, legendWrap+6), legend...)
+		}
+	}
+	if drawn == 0 {
+		return nil, ErrNoData
+	}
+	// One entry per line style, in black, so each configuration is named once.
+	for _, s := range []struct {
+		name string
+		dash []vg.Length
+	}{{"test split", nil}, {"train split", trainDash}} {
+		l := &plotter.Line{LineStyle: draw.LineStyle{Color: color.Black, Width: vg.Points(1.6), Dashes: s.dash}}
+		p.Legend.Add(s.name, l)
+	}
+	return p, nil
+}
+
+// jitter spreads the i-th point of a group over ±width/2 with a
+// low-discrepancy sequence, so repeated values stay visible.
+func jitter(i int, width float64) float64 {
+	const golden = 0.6180339887498949
+	f := math.Mod(float64(i)*golden+0.5, 1)
+	return (f - 0.5) * width
+}
+
+// EffectPlot draws the final metric of every run for each value of one
+// setting (points with a little jitter, categorical x axis) and marks each
+// value's mean with a bar; the tick labels give the mean and n. When the
+// groups carry Kinds, the runs of each kind are drawn side by side within
+// a value, in their own colour and with their own mean bar.
+func EffectPlot(title, setting, yLabel string, groups []EffectGroup) (*plot.Plot, error) {
+	p := newPlot(title, setting, yLabel)
+	p.Y.Tick.Marker = niceTicks{6}
+	addGrid(p)
+
+	var kinds []string
+	for _, g := range groups {
+		for i := range g.Values {
+			if i < len(g.Kinds) && g.Kinds[i] != "" && !slices.Contains(kinds, g.Kinds[i]) {
+				kinds = append(kinds, g.Kinds[i])
+			}
+		}
+	}
+	slices.Sort(kinds)
+	split := len(kinds) > 1
+	if !split {
+		kinds = []string{""}
+	}
+	kindOf := func(g EffectGroup, i int) string {
+		if !split || i >= len(g.Kinds) {
+			return kinds[0]
+		}
+		return g.Kinds[i]
+	}
+
+	const span = 0.72 // width of one value's column, in x units
+	slot := span / float64(len(kinds))
+	pts := make([]plotter.XYs, len(kinds))
+	means := make([]plotter.XYs, len(kinds))
+	var ticks []plot.Tick
+	total := 0
+	for gi, g := range groups {
+		n := 0
+		var all []float64
+		for j, kind := range kinds {
+			var vals []float64
+			for i, v := range g.Values {
+				if finite(v) && kindOf(g, i) == kind {
+					vals = append(vals, v)
+				}
+			}
+			x := float64(gi) - span/2 + (float64(j)+0.5)*slot
+			for k, v := range vals {
+				pts[j] = append(pts[j], plotter.XY{X: x + jitter(k, slot*0.55), Y: v})
+			}
+			if s := Summarize(vals); s.N > 0 {
+				means[j] = append(means[j], plotter.XY{X: x, Y: s.Mean})
+			}
+			n += len(vals)
+			all = append(all, vals...)
+		}
+		total += n
+		label := g.Value + "\nno runs"
+		switch s := Summarize(all); {
+		case s.N > 0 && split:
+			label = fmt.Sprintf("%s\nn=%d", g.Value, s.N)
+		case s.N > 0:
+			label = fmt.Sprintf("%s\nmean %s\nn=%d", g.Value, formatNum(s.Mean), s.N)
+		}
+		ticks = append(ticks, plot.Tick{Value: float64(gi), Label: label})
+	}
+	if total == 0 {
+		return nil, ErrNoData
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
+	p.X.Tick.Length = 0
+
+	for j, kind := range kinds {
+		if len(pts[j]) == 0 {
+			continue
+		}
+		col := Palette[j%len(Palette)]
+		sc, err := plotter.NewScatter(pts[j])
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: withAlpha(col, 140), Radius: vg.Points(2.6), Shape: scatterShapes[j%len(scatterShapes)]}
+		barCol := color.Color(color.Black)
+		if split {
+			barCol = darker(col)
+		}
+		bars := &meanBars{XYs: means[j], HalfWidth: slot * 0.42, LineStyle: draw.LineStyle{Color: barCol, Width: vg.Points(2.2)}}
+		p.Add(sc, bars)
+		if split {
+			p.Legend.Add(wrapLabel(kind, legendWrap), sc, bars)
+		} else {
+			p.Legend.Add("run", sc)
+			p.Legend.Add("mean", bars)
+		}
+	}
+	if split {
+		p.Legend.Add("bar: mean")
+	}
+	return p, nil
+}
+
+// darker returns c at 70% brightness.
+func darker(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.RGBA{R: uint8(r >> 8 * 7 / 10), G: uint8(g >> 8 * 7 / 10), B: uint8(b >> 8 * 7 / 10), A: 255}
+}
+
+// meanBars draws a short horizontal bar at each point.
+type meanBars struct {
+	plotter.XYs
+	HalfWidth float64 // in data units of x
+	draw.LineStyle
+}
+
+func (m *meanBars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	for _, pt := range m.XYs {
+		y := trY(pt.Y)
+		c.StrokeLines(m.LineStyle, c.ClipLinesXY([]vg.Point{{X: trX(pt.X - m.HalfWidth), Y: y}, {X: trX(pt.X + m.HalfWidth), Y: y}})...)
+	}
+}
+
+func (m *meanBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = plotter.XYRange(m.XYs)
+	return xmin - m.HalfWidth, xmax + m.HalfWidth, ymin, ymax
+}
+
+func (m *meanBars) Thumbnail(c *draw.Canvas) {
+	y := c.Center().Y
+	c.StrokeLine2(m.LineStyle, c.Min.X, y, c.Max.X, y)
+}
+
+// starGlyph draws a five-pointed star.
+type starGlyph struct{}
+
+func (starGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	var p vg.Path
+	r := sty.Radius
+	for i := 0; i < 10; i++ {
+		rad := r
+		if i%2 == 1 {
+			rad = r * 0.45
+		}
+		a := math.Pi/2 + float64(i)*math.Pi/5
+		q := vg.Point{X: pt.X + rad*vg.Length(math.Cos(a)), Y: pt.Y + rad*vg.Length(math.Sin(a))}
+		if i == 0 {
+			p.Move(q)
+		} else {
+			p.Line(q)
+		}
+	}
+	p.Close()
+	c.Fill(p)
+}
+
+// Viridis is the perceptually uniform palette of the heat maps.
+type viridis struct{ n int }
+
+var viridisAnchors = []color.RGBA{
+	rgb(0x440154), rgb(0x482878), rgb(0x3e4989), rgb(0x31688e), rgb(0x26828e),
+	rgb(0x1f9e89), rgb(0x35b779), rgb(0x6ece58), rgb(0xb5de2b), rgb(0xfde725),
+}
+
+func (v viridis) Colors() []color.Color {
+	out := make([]color.Color, v.n)
+	for i := range out {
+		out[i] = viridisAt(float64(i) / float64(v.n-1))
+	}
+	return out
+}
+
+func viridisAt(t float64) color.RGBA {
+	t = math.Max(0, math.Min(1, t))
+	f := t * float64(len(viridisAnchors)-1)
+	i := int(f)
+	if i >= len(viridisAnchors)-1 {
+		return viridisAnchors[len(viridisAnchors)-1]
+	}
+	a, b := viridisAnchors[i], viridisAnchors[i+1]
+	w := f - float64(i)
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x)*(1-w) + float64(y)*w)) }
+	return color.RGBA{R: mix(a.R, b.R), G: mix(a.G, b.G), B: mix(a.B, b.B), A: 255}
+}
+
+// luminance is the relative luminance of c in [0, 1].
+func luminance(c color.Color) float64 {
+	r, g, b, _ := c.RGBA()
+	return (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(b)) / 0xffff
+}
+
+// gridXYZ adapts a HeatGrid to plotter.GridXYZ with categorical coordinates.
+type gridXYZ struct{ g HeatGrid }
+
+func (g gridXYZ) Dims() (c, r int)   { return len(g.g.XValues), len(g.g.YValues) }
+func (g gridXYZ) Z(c, r int) float64 { return g.g.Values[r][c] }
+func (g gridXYZ) X(c int) float64    { return float64(c) }
+func (g gridXYZ) Y(r int) float64    { return float64(r) }
+
+// swatch is a legend thumbnail filled with one colour.
+type swatch struct{ color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.SetColor(s.Color)
+	c.Fill(c.Rectangle.Path())
+}
+
+// HeatMap draws a grid of mean values over two settings with every cell
+// annotated and a legend of colour steps. The palette runs from dark
+// (worse) to bright (better): with lowerIsBetter it is reversed.
+func HeatMap(title, valueLabel string, g HeatGrid, lowerIsBetter bool) (*plot.Plot, error) {
+	if len(g.XValues) == 0 || len(g.YValues) == 0 || len(g.Values) != len(g.YValues) {
+		return nil, ErrNoData
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for j, row := range g.Values {
+		if len(row) != len(g.XValues) {
+			return nil, fmt.Errorf("reports: heat grid row %d has %d cells, want %d", j, len(row), len(g.XValues))
+		}
+		for _, v := range row {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return nil, ErrNoData
+	}
+	p := newPlot(title, g.XName, g.YName)
+	if lo == hi {
+		lo, hi = lo-0.5, hi+0.5
+	}
+	colorOf := func(v float64) color.RGBA {
+		t := (v - lo) / (hi - lo)
+		if lowerIsBetter {
+			t = 1 - t
+		}
+		return viridisAt(t)
+	}
+	var pal viridis
+	pal.n = 256
+	hm := plotter.NewHeatMap(gridXYZ{g}, pal)
+	hm.Min, hm.Max = lo, hi
+	hm.NaN = color.Gray{Y: 235}
+	if lowerIsBetter {
+		hm.Palette = reversed{pal}
+	}
+	p.Add(hm)
+
+	var xt, yt []plot.Tick
+	for i, v := range g.XValues {
+		xt = append(xt, plot.Tick{Value: float64(i), Label: v})
+	}
+	for j, v := range g.YValues {
+		yt = append(yt, plot.Tick{Value: float64(j), Label: v})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(xt)
+	p.Y.Tick.Marker = plot.ConstantTicks(yt)
+	p.X.Tick.Length, p.Y.Tick.Length = 0, 0
+	p.X.Padding, p.Y.Padding = 0, 0
+
+	var xys plotter.XYs
+	var labels []string
+	var styles []text.Style
+	for j, row := range g.Values {
+		for i, v := range row {
+			xys = append(xys, plotter.XY{X: float64(i), Y: float64(j)})
+			sty := textStyle(annotateSize + 1)
+			sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
+			if finite(v) {
+				labels = append(labels, formatNum(v))
+				if luminance(colorOf(v)) < 0.45 {
+					sty.Color = color.White
+				}
+			} else {
+				labels = append(labels, "no runs")
+				sty.Color = color.Gray{Y: 110}
+			}
+			styles = append(styles, sty)
+		}
+	}
+	lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	if err != nil {
+		return nil, err
+	}
+	lbl.TextStyle = styles
+	p.Add(lbl)
+
+	// Legend: five colour steps from best to worst.
+	p.Legend.Add(valueLabel)
+	steps := 5
+	for k := 0; k < steps; k++ {
+		t := 1 - float64(k)/float64(steps-1) // best first
+		v := lo + t*(hi-lo)
+		if lowerIsBetter {
+			v = hi - t*(hi-lo)
+		}
+		p.Legend.Add(formatNum(v), swatch{viridisAt(t)})
+	}
+	return p, nil
+}
+
+type reversed struct{ viridis }
+
+func (r reversed) Colors() []color.Color {
+	c := r.viridis.Colors()
+	for i, j := 0, len(c)-1; i < j; i, j = i+1, j-1 {
+		c[i], c[j] = c[j], c[i]
+	}
+	return c
+}
+
+// scatterShapes distinguish groups for readers who cannot tell the colours
+// apart.
+var scatterShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.RingGlyph{}}
+
+// AccuracyR2Scatter draws final digit accuracy (%) against final sum R², one
+// colour and marker per group (e.g. head form), with an optional reference
+// point such as a published result.
+func AccuracyR2Scatter(title string, groups []ScatterGroup, ref *LabeledPoint) (*plot.Plot, error) {
+	p := newPlot(title, "test digit accuracy (%)", "test sum R²")
+	p.X.Tick.Marker = niceTicks{6}
+	p.Y.Tick.Marker = niceTicks{6}
+	addGrid(p)
+	drawn := 0
+	for i, g := range groups {
+		var xys plotter.XYs
+		for _, pt := range g.Points {
+			if finite(pt.X) && finite(pt.Y) {
+				xys = append(xys, plotter.XY{X: pt.X, Y: pt.Y})
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(xys)
+		if err != nil {
+			return nil, err
+		}
+		col, _ := paletteStyle(i)
+		s.GlyphStyle = draw.GlyphStyle{Color: withAlpha(col, 170), Radius: vg.Points(3), Shape: scatterShapes[i%len(scatterShapes)]}
+		p.Add(s)
+		p.Legend.Add(wrapLabel(fmt.Sprintf("%s (%d runs)", g.Label, len(xys)), legendWrap), s)
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, ErrNoData
+	}
+	if ref != nil && finite(ref.X) && finite(ref.Y) {
+		s, err := plotter.NewScatter(plotter.XYs{{X: ref.X, Y: ref.Y}})
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(6), Shape: starGlyph{}}
+		p.Add(s)
+		p.Legend.Add(wrapLabel(ref.Label, legendWrap), s)
+	}
+	return p, nil
+}

@@ -258,3 +258,42 @@ func runsOf(t *testing.T, path, sweepName string) []sweep.RunResult {
 	}
 	return runs
 }
+
+// TestParallelRunsDeterministic trains the same sweep with -j 2 and -j 1:
+// every run's recorded metrics must be bit-identical, so parallel runs in
+// one process do not disturb each other.
+func TestParallelRunsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFile(t, dir, "d.toml", tinySweep("d", "[grid]\nhead = [\"regression\", \"classify\"]\n"))
+	metrics := func(jobs string) map[string]sweep.SplitMetrics {
+		db := filepath.Join(dir, "j"+jobs+".db")
+		if _, errOut, code := sweepCmd(t, "run", "-j", jobs, "--db", db, "--progress", "none", f); code != 0 {
+			t.Fatalf("-j %s: %s", jobs, errOut)
+		}
+		s, err := store.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		eps, err := s.Epochs(context.Background(), store.RunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]sweep.SplitMetrics{}
+		for _, e := range eps {
+			out[e.RunID+"/"+e.Split] = e.Metrics
+		}
+		return out
+	}
+	a, b := metrics("2"), metrics("1")
+	if len(a) != 8 || len(b) != 8 {
+		t.Fatalf("%d and %d epoch rows, want 8", len(a), len(b))
+	}
+	for k, m := range a {
+		n := b[k]
+		if m.DigitNLL != n.DigitNLL || m.DigitAccuracy != n.DigitAccuracy || m.SumMSE != n.SumMSE ||
+			m.SumR2 != n.SumR2 || m.SumAccuracy != n.SumAccuracy || m.Samples != n.Samples {
+			t.Errorf("%s differs between -j 2 and -j 1:\n%+v\n%+v", k, m, n)
+		}
+	}
+}

@@ -228,13 +228,16 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 	rec := &runRecorder{r: r, run: run, ctx: runCtx}
 	r.progress.started(run)
 	err := model.Train(runCtx, model.Config{Settings: run.Settings}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	cause := context.Cause(runCtx) // set when the heartbeat gave up
 	switch {
 	case err == nil:
 		return sweep.StatusDone, ""
 	case ctx.Err() != nil:
 		return sweep.StatusInterrupted, "interrupted by signal"
-	case errors.Is(context.Cause(runCtx), sweep.ErrLeaseLost):
+	case errors.Is(cause, sweep.ErrLeaseLost):
 		return sweep.StatusInterrupted, "lease lost to another process"
+	case cause != nil:
+		return sweep.StatusFailed, "heartbeat: " + cause.Error()
 	default:
 		return sweep.StatusFailed, err.Error()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -183,7 +184,11 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if _, err := G.Grad(t.train.loss, t.learn...); err != nil {
 		return nil, fmt.Errorf("model: gradients: %w", err)
 	}
-	t.trainVM = G.NewTapeMachine(t.train.g, G.BindDualValues(t.learn...))
+	// The NaN watch stops the tape at the first NaN: gorgonia's max-pool
+	// gradient indexes with -1 on NaN input and panics in a goroutine of
+	// its own, which would take the whole process (and every other run in
+	// it) down instead of failing one diverged run.
+	t.trainVM = G.NewTapeMachine(t.train.g, G.BindDualValues(t.learn...), G.WithNaNWatch())
 	t.evalVM = G.NewTapeMachine(t.eval.g)
 	switch s.Optimizer {
 	case sweep.OptimizerAdam:
@@ -203,6 +208,9 @@ func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64,
 	net.fill(split, idx)
 	defer t.trainVM.Reset()
 	if err := t.trainVM.RunAll(); err != nil {
+		if strings.Contains(err.Error(), "NaN found in value") { // from WithNaNWatch; gorgonia has no error type for it
+			return math.NaN(), nil
+		}
 		return math.NaN(), fmt.Errorf("forward/backward: %w", err)
 	}
 	loss := scalar(net.loss.Value())

@@ -226,7 +226,11 @@ func (p *progress) lines() []string {
 			el := time.Since(a.started)
 			runETA = shortDuration(time.Duration(float64(el) * (1 - f) / f))
 		}
-		out = append(out, fmt.Sprintf("  %s  epoch %d/%d  batch %d/%d  ETA %s", a.label, a.epoch, a.epochs, a.batch, a.batches, runETA))
+		where := fmt.Sprintf("batch %d/%d", a.batch, a.batches)
+		if a.batches > 0 && a.batch == a.batches {
+			where = "evaluating on the test set"
+		}
+		out = append(out, fmt.Sprintf("  %s  epoch %d/%d  %s  ETA %s", a.label, a.epoch, a.epochs, where, runETA))
 	}
 	return out
 }

@@ -247,11 +247,7 @@ func TestReadCommands(t *testing.T) {
 
 func runsOf(t *testing.T, path, sweepName string) []sweep.RunResult {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, path)
 	runs, err := db.Runs(context.Background(), store.RunFilter{Sweep: sweepName})
 	if err != nil {
 		t.Fatal(err)
@@ -270,11 +266,7 @@ func TestParallelRunsDeterministic(t *testing.T) {
 		if _, errOut, code := sweepCmd(t, "run", "-j", jobs, "--db", db, "--progress", "none", f); code != 0 {
 			t.Fatalf("-j %s: %s", jobs, errOut)
 		}
-		s, err := store.Open(db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openStore(t, db)
 		eps, err := s.Epochs(context.Background(), store.RunFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -296,4 +288,15 @@ func TestParallelRunsDeterministic(t *testing.T) {
 			t.Errorf("%s differs between -j 2 and -j 1:\n%+v\n%+v", k, m, n)
 		}
 	}
+}
+
+// openStore opens the database at path for the rest of the test.
+func openStore(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

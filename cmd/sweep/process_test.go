@@ -127,6 +127,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 
 // epochsRecorded counts recorded epochs (test rows) in the database.
 func epochsRecorded(t *testing.T, path string) int {
+	// Polled many times a second: close each handle at once.
 	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -149,11 +150,7 @@ func epochsRecorded(t *testing.T, path string) int {
 // once for both splits and that the file passes SQLite's integrity check.
 func checkComplete(t *testing.T, path, sweepName string, runs, epochs int) {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, path)
 	ctx := context.Background()
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Error(err)

@@ -12,18 +12,13 @@ import (
 	"time"
 
 	"sweep"
-	"sweep/store"
 )
 
 // syntheticDB writes a database of runs × epochs with made-up but
 // plausible metrics through the store, as 'sweep run' would.
 func syntheticDB(t testing.TB, path string, runs, epochs int) {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, path)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
 	sw := sweep.Sweep{Name: "big", Description: "synthetic", File: "big.toml", Source: "name = \"big\"\n", Hash: "00"}

@@ -14,6 +14,10 @@ import (
 // FC 50 + ReLU, FC 10, log-softmax. Its output is the digit log-probabilities.
 type Trunk struct {
 	conv1W, conv1B, conv2W, conv2B, fc1W, fc1B, fc2W, fc2B *G.Node
+
+	// stock builds the layers from gorgonia's own ops instead of the fast
+	// ones (ops.go, ops_linear.go); tests compare the two.
+	stock bool
 }
 
 // trunkParams declares the trunk's tensors and their fan-in.
@@ -47,12 +51,13 @@ func (t *Trunk) Learnables() G.Nodes {
 // Forward maps images [batch, 1, 28, 28] to digit log-probabilities [batch, 10].
 func (t *Trunk) Forward(x *G.Node) (*G.Node, error) {
 	batch := x.Shape()[0]
-	b := &builder{}
-	h := b.convBlock(x, t.conv1W, t.conv1B)
-	h = b.convBlock(h, t.conv2W, t.conv2B)
+	b := &builder{stock: t.stock}
+	// The images need no gradient; the first block's output does.
+	h := b.convBlock(x, t.conv1W, t.conv1B, false)
+	h = b.convBlock(h, t.conv2W, t.conv2B, true)
 	h = b.reshape(h, batch, 320)
-	h = b.relu(b.linear(h, t.fc1W, t.fc1B))
-	h = b.logSoftmax(b.linear(h, t.fc2W, t.fc2B))
+	h = b.linear(h, t.fc1W, t.fc1B, true)
+	h = b.logSoftmax(b.linear(h, t.fc2W, t.fc2B, false))
 	if b.err != nil {
 		return nil, fmt.Errorf("model: build trunk: %w", b.err)
 	}
@@ -68,6 +73,7 @@ type SumHead struct {
 	Hidden           int // 0: a single linear layer
 	hiddenW, hiddenB *G.Node
 	outW, outB       *G.Node
+	stock            bool // gorgonia's own ops for the layers, as Trunk.stock
 }
 
 // sumHeadParams declares the sum head's tensors.
@@ -110,12 +116,12 @@ func (h *SumHead) Learnables() G.Nodes {
 // log-probabilities [batch, 19] for classify.
 func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
 	batch := digitLogProbs.Shape()[0]
-	b := &builder{}
+	b := &builder{stock: h.stock}
 	x := b.concat(1, digitLogProbs, addend)
 	if h.Hidden > 0 {
-		x = b.relu(b.linear(x, h.hiddenW, h.hiddenB))
+		x = b.linear(x, h.hiddenW, h.hiddenB, true)
 	}
-	x = b.linear(x, h.outW, h.outB)
+	x = b.linear(x, h.outW, h.outB, false)
 	if h.Form == sweep.HeadClassify {
 		x = b.logSoftmax(x)
 	} else {
@@ -153,7 +159,10 @@ func bind(g *G.ExprGraph, p *Params, name string) *G.Node {
 // builder threads the first error through a chain of graph constructions,
 // so layer code reads as the formula it builds. Once an error is recorded
 // every method returns nil without calling gorgonia.
-type builder struct{ err error }
+type builder struct {
+	err   error
+	stock bool // convBlock and linear use gorgonia's ops rather than the fast ones
+}
 
 func (b *builder) do(f func() (*G.Node, error)) *G.Node {
 	if b.err != nil {
@@ -183,14 +192,27 @@ func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
 	return b.do(func() (*G.Node, error) { return G.Concat(axis, xs...) })
 }
 
-// linear is x·w + bias with bias broadcast over the batch.
-func (b *builder) linear(x, w, bias *G.Node) *G.Node {
+// linear is x·w + bias with bias broadcast over the batch, then ReLU if
+// relu is set.
+func (b *builder) linear(x, w, bias *G.Node, relu bool) *G.Node {
+	if !b.stock {
+		return b.do(func() (*G.Node, error) { return linear(x, w, bias, relu) })
+	}
 	xw := b.do(func() (*G.Node, error) { return G.Mul(x, w) })
-	return b.do(func() (*G.Node, error) { return G.BroadcastAdd(xw, bias, nil, []byte{0}) })
+	y := b.do(func() (*G.Node, error) { return G.BroadcastAdd(xw, bias, nil, []byte{0}) })
+	if relu {
+		y = b.relu(y)
+	}
+	return y
 }
 
 // convBlock is conv 5×5 (stride 1, no padding) + bias, max-pool 2, ReLU.
-func (b *builder) convBlock(x, w, bias *G.Node) *G.Node {
+// inputGrad says whether gradients must reach x.
+func (b *builder) convBlock(x, w, bias *G.Node, inputGrad bool) *G.Node {
+	if !b.stock {
+		c := b.do(func() (*G.Node, error) { return conv2d(x, w, bias, inputGrad) })
+		return b.do(func() (*G.Node, error) { return maxPoolReLU(c, 2) })
+	}
 	c := b.do(func() (*G.Node, error) {
 		return G.Conv2d(x, w, tensor.Shape{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1})
 	})

@@ -360,11 +360,22 @@ func check(t *testing.T, what string, got, want float64) {
 
 // BenchmarkTrainStep measures training throughput: one optimisation step
 // of the classify model (sum_hidden 64) on a batch of 64, float32, Adam.
-func BenchmarkTrainStep(b *testing.B) {
-	train, _ := data(b)
-	s := sweep.Settings{Head: sweep.HeadClassify, SumHidden: 64, DigitWeight: 1, SumWeight: 1,
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, false) }
+
+// BenchmarkStockTrainStep is BenchmarkTrainStep with gorgonia's stock ops
+// in place of the fast ones, for comparison. (Its name keeps it out of
+// -bench BenchmarkTrainStep.)
+func BenchmarkStockTrainStep(b *testing.B) { benchTrainStep(b, true) }
+
+func benchSettings() sweep.Settings {
+	return sweep.Settings{Head: sweep.HeadClassify, SumHidden: 64, DigitWeight: 1, SumWeight: 1,
 		Optimizer: sweep.OptimizerAdam, LR: 0.001, BatchSize: 64, Epochs: 1, Seed: 1}
-	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32})
+}
+
+func benchTrainStep(b *testing.B, stock bool) {
+	train, _ := data(b)
+	s := benchSettings()
+	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32, stockOps: stock})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -382,4 +393,23 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*s.BatchSize)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkEvaluate measures evaluation throughput on the 10,000 test
+// images with the default evaluation batch.
+func BenchmarkEvaluate(b *testing.B) {
+	_, test := data(b)
+	tr, err := NewTrainer(Config{Settings: benchSettings(), Dtype: tensor.Float32})
+	if err != nil {
+		b.Fatal(err)
+	}
+	split := TestSplit(test)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Evaluate(context.Background(), split); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*split.Len())/b.Elapsed().Seconds(), "samples/s")
 }

@@ -38,7 +38,7 @@ type network struct {
 	pixels                    []float32 // normalisation scratch for Float64 graphs
 }
 
-func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training bool) (*network, error) {
+func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool) (*network, error) {
 	g := G.NewGraph()
 	n := &network{g: g, batch: batch, dt: dt}
 	n.xT = newDense(dt, batch, 1, mnist.Rows, mnist.Cols)
@@ -47,7 +47,9 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 	n.addend = G.NewMatrix(g, dt, G.WithShape(batch, 10), G.WithName("addend"), G.WithValue(n.addendT))
 
 	n.trunk = newTrunk(g, p)
+	n.trunk.stock = stockOps
 	n.head = newSumHead(g, p, s.Head, s.SumHidden)
+	n.head.stock = stockOps
 	var err error
 	if n.digitLogProbs, err = n.trunk.Forward(n.x); err != nil {
 		return nil, err

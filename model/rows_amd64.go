@@ -1,0 +1,99 @@
+//go:build amd64 && !purego && !openblas
+
+package model
+
+// hasAVX2FMA reports whether the CPU and OS support the AVX2+FMA kernels.
+var hasAVX2FMA = detectAVX2FMA()
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+func xgetbv() (eax, edx uint32)
+
+//go:noescape
+func blockCopy(dst *float32, ds int, src *float32, ss int, rows, w8 int)
+
+//go:noescape
+func pool2F32(x *float32, w int, y *float32, win *int32, ow, rows int)
+
+//go:noescape
+func blockAdd(dst *float32, ds int, src *float32, ss int, rows, w8 int)
+
+func detectAVX2FMA() bool {
+	maxID, _, _, _ := cpuid(0, 0)
+	if maxID < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&6 != 6 { // the OS saves XMM and YMM state
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0 // AVX2
+}
+
+// copyRows sets dst[i*ds+j] = src[i*ss+j] for i < rows, j < width.
+func copyRows[T float](dst []T, ds int, src []T, ss, rows, width int) {
+	if d32, ok := any(dst).([]float32); ok {
+		copyRows32(d32, ds, any(src).([]float32), ss, rows, width)
+		return
+	}
+	copyRowsGo(dst, ds, src, ss, rows, width)
+}
+
+func copyRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	d, s := dst[:(rows-1)*ds+width], src[:(rows-1)*ss+width] // the bounds checks
+	if hasAVX2FMA && width >= 8 {
+		w8 := width / 8
+		blockCopy(&d[0], ds, &s[0], ss, rows, w8)
+		if width%8 == 0 {
+			return
+		}
+		d, s, width = d[8*w8:], s[8*w8:], width-8*w8
+	}
+	copyRowsGo(d, ds, s, ss, rows, width)
+}
+
+// addRows sets dst[i*ds+j] += src[i*ss+j] for i < rows, j < width.
+func addRows[T float](dst []T, ds int, src []T, ss, rows, width int) {
+	if d32, ok := any(dst).([]float32); ok {
+		addRows32(d32, ds, any(src).([]float32), ss, rows, width)
+		return
+	}
+	addRowsGo(dst, ds, src, ss, rows, width)
+}
+
+func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
+	if rows == 0 || width == 0 {
+		return
+	}
+	d, s := dst[:(rows-1)*ds+width], src[:(rows-1)*ss+width]
+	if hasAVX2FMA && width >= 8 {
+		w8 := width / 8
+		blockAdd(&d[0], ds, &s[0], ss, rows, w8)
+		if width%8 == 0 {
+			return
+		}
+		d, s, width = d[8*w8:], s[8*w8:], width-8*w8
+	}
+	addRowsGo(d, ds, s, ss, rows, width)
+}
+
+// pool2Asm runs the 2×2 max-pool + ReLU of rows output rows of ow outputs
+// (their input rows, 2·ow wide, in pairs from x) with the AVX kernel when
+// it applies, and reports whether it did.
+func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool {
+	x32, ok := any(x).([]float32)
+	if !ok || !hasAVX2FMA || ow%4 != 0 || rows == 0 || ow == 0 {
+		return false
+	}
+	y32 := any(y).([]float32)
+	_, _, _ = x32[4*rows*ow-1], y32[rows*ow-1], win[rows*ow-1] // the bounds checks
+	pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
+	return true
+}

@@ -1,0 +1,164 @@
+//go:build amd64 && !purego && !openblas
+
+#include "textflag.h"
+
+// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL eaxArg+0(FP), AX
+	MOVL ecxArg+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv() (eax, edx uint32)
+TEXT ·xgetbv(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// func blockCopy(dst *float32, ds int, src *float32, ss int, rows, w8 int)
+//
+// dst[i*ds + j] = src[i*ss + j] for i < rows, j < 8*w8 (strides in
+// elements); rows ≥ 1, w8 ≥ 1.
+TEXT ·blockCopy(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), AX
+	SHLQ $2, AX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+32(FP), CX
+
+bcrow:
+	MOVQ w8+40(FP), DX
+	MOVQ DI, R8
+	MOVQ SI, R9
+
+bccol:
+	VMOVUPS (R9), Y0
+	VMOVUPS Y0, (R8)
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    DX
+	JNZ     bccol
+	ADDQ    AX, DI
+	ADDQ    BX, SI
+	DECQ    CX
+	JNZ     bcrow
+	VZEROUPPER
+	RET
+
+// func blockAdd(dst *float32, ds int, src *float32, ss int, rows, w8 int)
+//
+// dst[i*ds + j] += src[i*ss + j] for i < rows, j < 8*w8.
+TEXT ·blockAdd(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), AX
+	SHLQ $2, AX
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+32(FP), CX
+
+barow:
+	MOVQ w8+40(FP), DX
+	MOVQ DI, R8
+	MOVQ SI, R9
+
+bacol:
+	VMOVUPS (R8), Y0
+	VADDPS  (R9), Y0, Y0
+	VMOVUPS Y0, (R8)
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    DX
+	JNZ     bacol
+	ADDQ    AX, DI
+	ADDQ    BX, SI
+	DECQ    CX
+	JNZ     barow
+	VZEROUPPER
+	RET
+
+// func pool2F32(x *float32, w int, y *float32, win *int32, ow, rows int)
+//
+// Max-pool 2×2 + ReLU over rows output rows of ow outputs (ow a multiple
+// of 4) from the row pairs of x (row stride w = 2·ow): y = max(0, m) with
+// m the window's maximum (NaN if any input is NaN) and win the place of
+// the first input equal to m (0–3, row-major), or -1 unless m ≥ 0.
+TEXT ·pool2F32(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), R10
+	MOVQ w+8(FP), AX
+	SHLQ $2, AX
+	MOVQ y+16(FP), R8
+	MOVQ win+24(FP), R9
+	MOVQ rows+40(FP), CX
+	MOVQ $0x40400000, DX
+	MOVQ DX, X12
+	VBROADCASTSS X12, X12 // 3
+	MOVQ $0x40000000, DX
+	MOVQ DX, X13
+	VBROADCASTSS X13, X13 // 2
+	MOVQ $0x3f800000, DX
+	MOVQ DX, X14
+	VBROADCASTSS X14, X14 // 1
+	MOVQ $0xbf800000, DX
+	MOVQ DX, X10
+	VBROADCASTSS X10, X10 // -1
+	VXORPS X11, X11, X11  // 0
+
+prow:
+	MOVQ R10, SI
+	LEAQ (R10)(AX*1), DI
+	MOVQ ow+32(FP), BX
+	SHRQ $2, BX
+
+pgroup:
+	VMOVUPS   (SI), X0
+	VMOVUPS   16(SI), X1
+	VSHUFPS   $0x88, X1, X0, X2 // a: top left
+	VSHUFPS   $0xDD, X1, X0, X3 // b: top right
+	VMOVUPS   (DI), X0
+	VMOVUPS   16(DI), X1
+	VSHUFPS   $0x88, X1, X0, X4 // c: bottom left
+	VSHUFPS   $0xDD, X1, X0, X5 // d: bottom right
+	VMAXPS    X3, X2, X6
+	VMAXPS    X5, X4, X7
+	VMAXPS    X7, X6, X6        // m, but NaN-blind
+	VCMPPS    $3, X3, X2, X7    // unordered(a, b)
+	VCMPPS    $3, X5, X4, X8    // unordered(c, d)
+	VORPS     X8, X7, X7
+	VADDPS    X3, X2, X8
+	VADDPS    X5, X4, X9
+	VADDPS    X9, X8, X8        // NaN where any input is
+	VBLENDVPS X7, X8, X6, X6    // m
+	VMOVAPS   X12, X9           // place 3 unless
+	VCMPPS    $0, X6, X4, X7
+	VBLENDVPS X7, X13, X9, X9   // c == m: 2
+	VCMPPS    $0, X6, X3, X7
+	VBLENDVPS X7, X14, X9, X9   // b == m: 1
+	VCMPPS    $0, X6, X2, X7
+	VBLENDVPS X7, X11, X9, X9   // a == m: 0
+	VCMPPS    $0x1d, X11, X6, X7 // m ≥ 0 (false for NaN)
+	VBLENDVPS X7, X9, X10, X9   // else -1
+	VCVTTPS2DQ X9, X9
+	VMOVDQU   X9, (R9)
+	VMAXPS    X6, X11, X6       // max(0, m), NaN stays
+	VMOVUPS   X6, (R8)
+	ADDQ      $32, SI
+	ADDQ      $32, DI
+	ADDQ      $16, R8
+	ADDQ      $16, R9
+	DECQ      BX
+	JNZ       pgroup
+
+	LEAQ (R10)(AX*2), R10
+	DECQ CX
+	JNZ  prow
+	VZEROUPPER
+	RET

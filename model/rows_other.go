@@ -1,0 +1,28 @@
+//go:build !amd64 || purego || openblas
+
+package model
+
+// hasAVX2FMA is false: this build has no assembly (cgo, as in the openblas
+// build, rules assembly out).
+const hasAVX2FMA = false
+
+// copyRows sets dst[i*ds+j] = src[i*ss+j] for i < rows, j < width.
+func copyRows[T float](dst []T, ds int, src []T, ss, rows, width int) {
+	copyRowsGo(dst, ds, src, ss, rows, width)
+}
+
+// addRows sets dst[i*ds+j] += src[i*ss+j] for i < rows, j < width.
+func addRows[T float](dst []T, ds int, src []T, ss, rows, width int) {
+	addRowsGo(dst, ds, src, ss, rows, width)
+}
+
+func copyRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
+	copyRowsGo(dst, ds, src, ss, rows, width)
+}
+
+func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
+	addRowsGo(dst, ds, src, ss, rows, width)
+}
+
+// pool2Asm reports that this build has no max-pool kernel.
+func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool { return false }

@@ -1,0 +1,84 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// adamSolver is gorgonia's AdamSolver (no regularisation, no clipping, batch
+// 1: what NewAdamSolver(WithLearnRate(lr)) builds) in one pass over each
+// tensor, without the eight clones and fifteen passes gorgonia's Step makes
+// per parameter. It performs the same operations in the same order with the
+// same rounding, so the weights it produces are bit-identical to
+// gorgonia's (TestAdamMatchesGorgonia).
+type adamSolver struct {
+	eta, eps, beta1, beta2 float64
+	iter                   int
+	m, v                   []any // per parameter: running mean and variance, []float32 or []float64
+}
+
+func newAdamSolver(lr float64) *adamSolver {
+	// gorgonia's defaults.
+	return &adamSolver{eta: lr, eps: 1e-8, beta1: 0.9, beta2: 0.999}
+}
+
+// Step applies one update to every parameter and zeroes its gradient.
+func (s *adamSolver) Step(model []G.ValueGrad) error {
+	if s.m == nil {
+		s.m, s.v = make([]any, len(model)), make([]any, len(model))
+	}
+	if len(model) != len(s.m) {
+		return fmt.Errorf("adam: %d parameters, had %d", len(model), len(s.m))
+	}
+	s.iter++
+	c1 := 1 - math.Pow(s.beta1, float64(s.iter))
+	c2 := 1 - math.Pow(s.beta2, float64(s.iter))
+	for i, n := range model {
+		gv, err := n.Grad()
+		if err != nil {
+			return fmt.Errorf("adam: parameter %d has no gradient: %w", i, err)
+		}
+		w, ok1 := n.Value().(*tensor.Dense)
+		g, ok2 := gv.(*tensor.Dense)
+		if !ok1 || !ok2 || w.Dtype() != g.Dtype() || w.Shape().TotalSize() != g.Shape().TotalSize() {
+			return fmt.Errorf("adam: parameter %d: value %T and gradient %T do not match", i, n.Value(), gv)
+		}
+		switch w.Dtype() {
+		case tensor.Float32:
+			adamUpdate(w.Float32s(), g.Float32s(), scratch[float32](&s.m[i], w.Shape().TotalSize()),
+				scratch[float32](&s.v[i], w.Shape().TotalSize()),
+				float32(s.beta1), float32(s.beta2), float32(1)-float32(s.beta1), float32(1)-float32(s.beta2),
+				float32(1)/float32(c1), float32(1)/float32(c2), float32(s.eps), -float32(s.eta))
+		case tensor.Float64:
+			adamUpdate(w.Float64s(), g.Float64s(), scratch[float64](&s.m[i], w.Shape().TotalSize()),
+				scratch[float64](&s.v[i], w.Shape().TotalSize()),
+				s.beta1, s.beta2, 1-s.beta1, 1-s.beta2, 1/c1, 1/c2, s.eps, -s.eta)
+		default:
+			return fmt.Errorf("adam: parameter %d has dtype %v", i, w.Dtype())
+		}
+	}
+	return nil
+}
+
+// adamUpdate mirrors gorgonia's AdamSolver.Step operation by operation:
+//
+//	m ← g·(1−β1) + m·β1;  v ← (g·g)·(1−β2) + v·β2
+//	w ← w + (m·c1)·(−η) / (√(v·c2) + ε);  g ← 0
+//
+// Each intermediate is rounded to T, as gorgonia's tensor operations round
+// them (the explicit conversions forbid fusing a product into an FMA).
+func adamUpdate[T float](w, g, m, v []T, beta1, beta2, omb1, omb2, c1, c2, eps, negEta T) {
+	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
+	for i := range w {
+		gi := g[i]
+		t1 := T(gi*omb1) + T(m[i]*beta1)
+		gg := T(T(gi*gi)*omb2) + T(v[i]*beta2)
+		m[i], v[i] = t1, gg
+		vHat := T(math.Sqrt(float64(T(gg*c2)))) + eps
+		w[i] += T(T(t1*c1)*negEta) / vHat
+		g[i] = 0
+	}
+}

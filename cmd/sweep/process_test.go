@@ -201,8 +201,7 @@ func TestKilledProcessIsTakenOver(t *testing.T) {
 repeats = 2
 [train]
 epochs = 2
-batch_size = 32
-train_size = 3200
+train_size = 60000
 sum_hidden = 8
 `)
 	cmd := exec.Command(bin, "run", "-j", "1", "--lease", "2s", "--db", db, "--progress", "none", f)
@@ -211,15 +210,18 @@ sum_hidden = 8
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The first epoch is recorded; the second is being trained.
+	// The first epoch is recorded; kill halfway through the second one's
+	// training, timed by how long the first took.
 	waitFor(t, "the first epoch", 60*time.Second, func() bool { return epochsRecorded(t, db) >= 1 })
-	time.Sleep(time.Second)
+	first := runsOf(t, db, "k")[0]
+	time.Sleep(secondsDuration(first.TrainSeconds / 2))
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	if runs := runsOf(t, db, "k"); runs[0].Status != sweep.StatusRunning {
-		t.Fatalf("after SIGKILL the first run is %s, want running (stale)\n%s", runs[0].Status, out.String())
+	if r := runsOf(t, db, "k")[0]; r.Status != sweep.StatusRunning || r.EpochsDone != 1 {
+		t.Fatalf("after SIGKILL the first run is %s with %d epochs, want running (stale) with 1: not killed mid-epoch\n%s",
+			r.Status, r.EpochsDone, out.String())
 	}
 	time.Sleep(2100 * time.Millisecond) // let the 2 s lease expire
 	rerun := exec.Command(bin, "run", "-j", "1", "--db", db, "--progress", "none", f)
@@ -238,8 +240,7 @@ func TestInterruptMarksRunsAndResumes(t *testing.T) {
 	f := writeFile(t, dir, "i.toml", `name = "i"
 [train]
 epochs = 1
-batch_size = 32
-train_size = 6400
+train_size = 60000
 sum_hidden = 8
 `)
 	cmd := exec.Command(bin, "run", "--db", db, "--progress", "log", f)

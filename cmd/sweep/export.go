@@ -1,13 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 
 	"sweep/store"
@@ -53,29 +53,24 @@ Example:
 	if err != nil {
 		return err
 	}
-	w := stdout
-	var f *os.File
-	if *out != "-" {
-		if f, err = os.Create(*out); err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
+	var buf bytes.Buffer
 	if *format == "csv" {
-		err = writeCSV(w, cols, rows)
+		err = writeCSV(&buf, cols, rows)
 	} else {
-		err = writeJSON(w, cols, rows)
+		err = writeJSON(&buf, cols, rows)
 	}
 	if err != nil {
 		return fmt.Errorf("export %s: %w", *view, err)
 	}
-	if f != nil {
-		if err := f.Close(); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "%s: %d rows of %s\n", *out, len(rows), *view)
+	if *out == "-" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
 	}
+	// Like the report: a file appears whole or not at all.
+	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s: %d rows of %s\n", *out, len(rows), *view)
 	return nil
 }
 

@@ -236,6 +236,13 @@ func TestReadCommands(t *testing.T) {
 			t.Errorf("export %s: exit %d\n%s", view, code, out)
 		}
 	}
+	csvFile := filepath.Join(dir, "runs.csv")
+	if _, errOut, code := sweepCmd(t, "export", "--db", db, "-o", csvFile); code != 0 || !strings.Contains(errOut, "4 rows of run_results") {
+		t.Errorf("export -o: exit %d, %s", code, errOut)
+	}
+	if b, err := os.ReadFile(csvFile); err != nil || strings.Count(string(b), "\n") != 5 {
+		t.Errorf("export -o wrote %q, %v; want a header and 4 rows", b, err)
+	}
 	out, _, code = sweepCmd(t, "export", "--db", db, "--format", "json", "--view", "epoch_results")
 	if code != 0 || !strings.Contains(out, `"split": "test"`) {
 		t.Errorf("export json: exit %d\n%.400s", code, out)

@@ -166,9 +166,13 @@ func checkComplete(t *testing.T, path, sweepName string, runs, epochs int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]int{}
+	type key struct {
+		run, split string
+		epoch      int
+	}
+	seen := map[key]int{}
 	for _, e := range eps {
-		seen[e.RunID+"/"+e.Split+"/"+string(rune('0'+e.Epoch))]++
+		seen[key{e.RunID, e.Split, e.Epoch}]++
 		if e.Metrics.Samples == 0 {
 			t.Errorf("run %s epoch %d %s: no samples (half-written?)", e.RunID, e.Epoch, e.Split)
 		}
@@ -179,7 +183,7 @@ func checkComplete(t *testing.T, path, sweepName string, runs, epochs int) {
 		}
 		for e := 1; e <= epochs; e++ {
 			for _, split := range []string{"train", "test"} {
-				if n := seen[r.RunID+"/"+split+"/"+string(rune('0'+e))]; n != 1 {
+				if n := seen[key{r.RunID, split, e}]; n != 1 {
 					t.Errorf("run %s epoch %d %s recorded %d times", r.RunID, e, split, n)
 				}
 			}

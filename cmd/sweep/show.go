@@ -62,14 +62,11 @@ Example:
 		return nil
 	}
 	fmt.Fprintln(stdout)
-	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "epoch\tsplit\tdigit_nll\tdigit_acc\tsum_mse\tsum_r2\tsum_acc\tsum_nll\tseconds\t")
+	fmt.Fprintln(stdout, epochHeader)
 	for _, e := range epochs {
-		m := e.Metrics
-		fmt.Fprintf(tw, "%d\t%s\t%.4f\t%s\t%.4f\t%.4f\t%s\t%.4f\t%.1f\t\n", e.Epoch, e.Split, m.DigitNLL, pct(m.DigitAccuracy),
-			m.SumMSE, m.SumR2, pct(m.SumAccuracy), m.SumNLL, e.Seconds)
+		epochRow(stdout, e.Epoch, e.Split, e.Metrics, e.Seconds, "")
 	}
-	return tw.Flush()
+	return nil
 }
 
 func timeText(t time.Time) string {

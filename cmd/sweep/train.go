@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"sweep"
 	"sweep/mnist"
@@ -49,7 +48,7 @@ Example:
 	if err != nil {
 		return err
 	}
-	p := &tablePrinter{w: stdout, start: time.Now()}
+	p := &tablePrinter{w: stdout}
 	fmt.Fprintf(stdout, "training %s head, sum_hidden %d, weights %g/%g, %s lr %g, batch %d, %d images × %d epochs, seed %d\n",
 		s.Head, s.SumHidden, s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.BatchSize, s.TrainImages(), s.Epochs, s.Seed)
 	return model.Train(ctx, model.Config{Settings: s}, model.TrainSplit(train, s.Seed), model.TestSplit(test), p)
@@ -63,10 +62,9 @@ func loadData(dir string) (train, test *mnist.Set, err error) {
 	return mnist.Load(dir)
 }
 
-// tablePrinter prints one line per epoch.
+// tablePrinter prints each epoch as it ends: a train and a test row.
 type tablePrinter struct {
 	w      io.Writer
-	start  time.Time
 	header bool
 }
 
@@ -74,14 +72,19 @@ func (p *tablePrinter) Batch(epoch, batch, batches int) {}
 
 func (p *tablePrinter) Epoch(m sweep.EpochMetrics) error {
 	if !p.header {
-		fmt.Fprintln(p.w, "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  seconds  samples/s")
+		fmt.Fprintln(p.w, epochHeader)
 		p.header = true
 	}
-	row := func(split string, s sweep.SplitMetrics, secs float64, rate string) {
-		fmt.Fprintf(p.w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.1f  %9s\n",
-			m.Epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, secs, rate)
-	}
-	row("train", m.Train, m.TrainSeconds, fmt.Sprintf("%.0f", m.SamplesPerSec))
-	row("test", m.Test, m.EvalSeconds, "")
+	epochRow(p.w, m.Epoch, "train", m.Train, m.TrainSeconds, fmt.Sprintf("%.0f", m.SamplesPerSec))
+	epochRow(p.w, m.Epoch, "test", m.Test, m.EvalSeconds, "")
 	return nil
+}
+
+// epochHeader and epochRow lay out per-epoch metrics in fixed columns, for
+// 'sweep train' as it trains and for 'sweep show' afterwards.
+const epochHeader = "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  seconds  samples/s"
+
+func epochRow(w io.Writer, epoch int, split string, s sweep.SplitMetrics, secs float64, rate string) {
+	fmt.Fprintf(w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.1f  %9s\n",
+		epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, secs, rate)
 }

@@ -9,12 +9,7 @@ package sweep
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -47,26 +42,47 @@ const (
 // for every run so that all runs are scored on the same 10,000 test pairs.
 const TestAddendSeed = 20261129
 
-// Settings are the resolved settings of one training run. Every field is an
-// explicit input; nothing is read from globals.
+// SumInput is what the sum head reads from the digit head.
+type SumInput string
+
+const (
+	// SumInputLogProbs feeds the ten digit log-probabilities, as the notebook does.
+	SumInputLogProbs SumInput = "log_probs"
+	// SumInputProbs feeds the ten digit probabilities (exp of the above).
+	SumInputProbs SumInput = "probs"
+)
+
+// Settings are the settings of one training run. Every field is an explicit
+// input; nothing is read from globals. The registry (settings.go) describes
+// each field: its key, default, range and meaning.
 //
-// Zero values: Head "" is not valid (pipeline fills a default); SumHidden 0
-// means the sum head is a single linear layer, as in the original notebook;
-// DigitWeight or SumWeight 0 drops that loss term (not both); Momentum 0 is
-// plain SGD; TrainSize 0 means all 60,000 training images; Seed 0 is a valid
-// seed. BatchSize, Epochs and LR must be positive.
+// Zero values: Head and Optimizer "" are not valid (pipeline fills the
+// defaults); SumHidden 0 means the sum head is a single linear layer, as in
+// the original notebook; DigitWeight or SumWeight 0 drops that loss term
+// (not both); Momentum 0 is plain SGD; Dropout and WeightDecay 0 are off;
+// TrainSize 0 means all 60,000 training images; Conv1Channels,
+// Conv2Channels and FCHidden 0 mean the classic widths 10, 20 and 50;
+// SumInput "" means log_probs; Seed 0 is a valid seed. BatchSize, Epochs
+// and LR must be positive. Resolved replaces the zero values that stand
+// for defaults by those defaults.
 type Settings struct {
-	Head        Head      `json:"head"`
-	SumHidden   int       `json:"sum_hidden"`
-	DigitWeight float64   `json:"digit_weight"`
-	SumWeight   float64   `json:"sum_weight"`
-	Optimizer   Optimizer `json:"optimizer"`
-	LR          float64   `json:"lr"`
-	Momentum    float64   `json:"momentum"`
-	BatchSize   int       `json:"batch_size"`
-	Epochs      int       `json:"epochs"`
-	TrainSize   int       `json:"train_size"`
-	Seed        int64     `json:"seed"`
+	Head          Head      `json:"head"`
+	SumHidden     int       `json:"sum_hidden"`
+	SumInput      SumInput  `json:"sum_input"`
+	Conv1Channels int       `json:"conv1_channels"`
+	Conv2Channels int       `json:"conv2_channels"`
+	FCHidden      int       `json:"fc_hidden"`
+	Dropout       float64   `json:"dropout"`
+	DigitWeight   float64   `json:"digit_weight"`
+	SumWeight     float64   `json:"sum_weight"`
+	Optimizer     Optimizer `json:"optimizer"`
+	LR            float64   `json:"lr"`
+	Momentum      float64   `json:"momentum"`
+	WeightDecay   float64   `json:"weight_decay"`
+	BatchSize     int       `json:"batch_size"`
+	Epochs        int       `json:"epochs"`
+	TrainSize     int       `json:"train_size"`
+	Seed          int64     `json:"seed"`
 }
 
 // TrainImages returns how many training images the run uses.
@@ -75,72 +91,6 @@ func (s Settings) TrainImages() int {
 		return TrainImages
 	}
 	return s.TrainSize
-}
-
-// Validate reports the first setting that cannot be trained.
-func (s Settings) Validate() error {
-	switch {
-	case s.Head != HeadRegression && s.Head != HeadClassify:
-		return fmt.Errorf("head %q: want %q or %q", s.Head, HeadRegression, HeadClassify)
-	case s.Optimizer != OptimizerAdam && s.Optimizer != OptimizerSGD:
-		return fmt.Errorf("optimizer %q: want %q or %q", s.Optimizer, OptimizerAdam, OptimizerSGD)
-	case !(s.LR > 0) || math.IsInf(s.LR, 0):
-		return fmt.Errorf("lr %v: must be > 0", s.LR)
-	case s.DigitWeight < 0 || math.IsNaN(s.DigitWeight) || math.IsInf(s.DigitWeight, 0):
-		return fmt.Errorf("digit_weight %v: must be >= 0", s.DigitWeight)
-	case s.SumWeight < 0 || math.IsNaN(s.SumWeight) || math.IsInf(s.SumWeight, 0):
-		return fmt.Errorf("sum_weight %v: must be >= 0", s.SumWeight)
-	case s.DigitWeight == 0 && s.SumWeight == 0:
-		return fmt.Errorf("digit_weight and sum_weight are both 0: nothing to train")
-	case s.Momentum < 0 || s.Momentum >= 1 || math.IsNaN(s.Momentum):
-		return fmt.Errorf("momentum %v: must be in [0, 1)", s.Momentum)
-	case s.SumHidden < 0:
-		return fmt.Errorf("sum_hidden %d: must be >= 0", s.SumHidden)
-	case s.BatchSize < 1:
-		return fmt.Errorf("batch_size %d: must be >= 1", s.BatchSize)
-	case s.Epochs < 1:
-		return fmt.Errorf("epochs %d: must be >= 1", s.Epochs)
-	case s.TrainSize < 0 || s.TrainSize > TrainImages:
-		return fmt.Errorf("train_size %d: must be between 1 and %d", s.TrainSize, TrainImages)
-	}
-	return nil
-}
-
-// canonical is the settings in a fixed, versioned text form: the input of
-// RunID. Floats use the shortest exact representation so 0.1 and 0.10
-// hash alike.
-func (s Settings) canonical() string {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	return strings.Join([]string{
-		"v1",
-		"head=" + string(s.Head),
-		"sum_hidden=" + strconv.Itoa(s.SumHidden),
-		"digit_weight=" + f(s.DigitWeight),
-		"sum_weight=" + f(s.SumWeight),
-		"optimizer=" + string(s.Optimizer),
-		"lr=" + f(s.LR),
-		"momentum=" + f(s.Momentum),
-		"batch_size=" + strconv.Itoa(s.BatchSize),
-		"epochs=" + strconv.Itoa(s.Epochs),
-		"train_size=" + strconv.Itoa(s.TrainImages()),
-		"seed=" + strconv.FormatInt(s.Seed, 10),
-	}, "\n")
-}
-
-// RunID is a run's identity: a hash of the sweep name and every resolved
-// setting including the seed. The same point of the same sweep always gets
-// the same ID, so re-running a sweep file finds the runs it already has.
-func RunID(sweepName string, s Settings) string {
-	h := sha256.Sum256([]byte("sweep=" + sweepName + "\n" + s.canonical()))
-	return hex.EncodeToString(h[:6])
-}
-
-// ConfigKey identifies a configuration: the settings without the seed.
-// Repeats of one configuration share it.
-func ConfigKey(s Settings) string {
-	s.Seed = 0
-	h := sha256.Sum256([]byte(s.canonical()))
-	return hex.EncodeToString(h[:6])
 }
 
 // Sweep is one sweep file, parsed and expanded.
@@ -174,12 +124,27 @@ type RunSpec struct {
 type Status string
 
 const (
-	StatusPending     Status = "pending"
-	StatusRunning     Status = "running"
-	StatusDone        Status = "done"
-	StatusFailed      Status = "failed"
-	StatusInterrupted Status = "interrupted"
+	StatusPending     Status = "pending"     // saved from a sweep file, not started yet
+	StatusRunning     Status = "running"     // a process trains it under a lease
+	StatusDone        Status = "done"        // trained to the last epoch; never run again
+	StatusFailed      Status = "failed"      // stopped by an error; tried again
+	StatusInterrupted Status = "interrupted" // stopped by a signal; tried again
 )
+
+// Statuses lists every status, in the order tables and counts show them.
+// Filters, counts, the report and the database's CHECK constraint all use
+// this list (a store test compares the constraint with it).
+func Statuses() []Status {
+	return []Status{StatusDone, StatusRunning, StatusPending, StatusFailed, StatusInterrupted}
+}
+
+// Retried reports whether a run in this status is trained again by the
+// next `sweep run` of its sweep.
+func (s Status) Retried() bool { return s == StatusFailed || s == StatusInterrupted }
+
+// Ended reports whether a run in this status has stopped training, for good
+// or until it is retried.
+func (s Status) Ended() bool { return s == StatusDone || s.Retried() }
 
 // SplitMetrics are one split's metrics after one epoch. For the train split
 // they are averaged over the epoch's batches as they trained; for the test

@@ -82,7 +82,7 @@ func TestSeedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	notebook := sweep.Settings{Head: sweep.HeadRegression, SumHidden: 0, DigitWeight: 1, SumWeight: 1,
-		Optimizer: sweep.OptimizerSGD, LR: 0.01, Momentum: 0.5, BatchSize: 64, Epochs: 5, TrainSize: 60000}
+		Optimizer: sweep.OptimizerSGD, LR: 0.01, Momentum: 0.5, BatchSize: 64, Epochs: 5, TrainSize: 60000}.Resolved()
 	if sw.Name != "seed" || len(sw.Runs) != 3 {
 		t.Fatalf("name %q, %d runs", sw.Name, len(sw.Runs))
 	}

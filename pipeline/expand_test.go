@@ -30,6 +30,7 @@ func defaults() sweep.Settings {
 		Head: sweep.HeadClassify, SumHidden: 64, DigitWeight: 1, SumWeight: 1,
 		Optimizer: sweep.OptimizerAdam, LR: 0.001, Momentum: 0, BatchSize: 64,
 		Epochs: 3, TrainSize: 60000, Seed: 1,
+		SumInput: sweep.SumInputLogProbs, Conv1Channels: 10, Conv2Channels: 20, FCHidden: 50,
 	}
 }
 
@@ -90,7 +91,7 @@ train_size = 1234
 seed = 100
 `)
 	want := sweep.Settings{Head: sweep.HeadRegression, SumHidden: 0, DigitWeight: 2, SumWeight: 0.5,
-		Optimizer: sweep.OptimizerSGD, LR: 1, Momentum: 0.5, BatchSize: 32, Epochs: 5, TrainSize: 1234}
+		Optimizer: sweep.OptimizerSGD, LR: 1, Momentum: 0.5, BatchSize: 32, Epochs: 5, TrainSize: 1234}.Resolved()
 	if len(sw.Runs) != 3 {
 		t.Fatalf("got %d runs, want 3", len(sw.Runs))
 	}

@@ -13,15 +13,16 @@ import (
 )
 
 // kind is the type of a setting's values.
-type kind int
+type kind = sweep.Kind
 
 const (
-	kindFloat kind = iota // float64; integers are accepted and converted
-	kindInt               // int64; floats are rejected
-	kindEnum              // string from a fixed set
+	kindFloat = sweep.KindFloat // float64; integers are accepted and converted
+	kindInt   = sweep.KindInt   // int64; floats are rejected
+	kindEnum  = sweep.KindEnum  // string from a fixed set
 )
 
-// setting describes one key of sweep.Settings as it is written in a file.
+// setting is one key of sweep.Settings as it is written in a file: the
+// registry's entry (sweep.SettingDefs) in the shape the parser uses.
 type setting struct {
 	name  string
 	kind  kind
@@ -31,73 +32,19 @@ type setting struct {
 	set   func(s *sweep.Settings, v any) // stores v in s
 }
 
-// settingKeys returns the settings in canonical order: the order of
-// sweep.Settings, which is also the order of the grid's nested loops
-// (first key outermost) and of random draws.
+// settingKeys returns the settings a sweep file may give in [train], [grid]
+// or [random], in the registry's canonical order, which is also the order of
+// the grid's nested loops (first key outermost) and of random draws. The
+// seed is not among them: [train] handles it with repeats.
 func settingKeys() []setting {
-	f := func(v any) float64 { return v.(float64) }
-	i := func(v any) int64 { return v.(int64) }
-	return []setting{
-		{name: "head", kind: kindEnum, def: string(sweep.HeadClassify),
-			enum: []string{string(sweep.HeadRegression), string(sweep.HeadClassify)},
-			set:  func(s *sweep.Settings, v any) { s.Head = sweep.Head(v.(string)) }},
-		{name: "sum_hidden", kind: kindInt, def: int64(64),
-			check: func(v any) string { return atLeast(i(v), 0) },
-			set:   func(s *sweep.Settings, v any) { s.SumHidden = int(i(v)) }},
-		{name: "digit_weight", kind: kindFloat, def: 1.0,
-			check: func(v any) string { return nonNegative(f(v)) },
-			set:   func(s *sweep.Settings, v any) { s.DigitWeight = f(v) }},
-		{name: "sum_weight", kind: kindFloat, def: 1.0,
-			check: func(v any) string { return nonNegative(f(v)) },
-			set:   func(s *sweep.Settings, v any) { s.SumWeight = f(v) }},
-		{name: "optimizer", kind: kindEnum, def: string(sweep.OptimizerAdam),
-			enum: []string{string(sweep.OptimizerAdam), string(sweep.OptimizerSGD)},
-			set:  func(s *sweep.Settings, v any) { s.Optimizer = sweep.Optimizer(v.(string)) }},
-		{name: "lr", kind: kindFloat, def: 0.001,
-			check: func(v any) string {
-				if !(f(v) > 0) {
-					return "must be > 0"
-				}
-				return ""
-			},
-			set: func(s *sweep.Settings, v any) { s.LR = f(v) }},
-		{name: "momentum", kind: kindFloat, def: 0.0,
-			check: func(v any) string {
-				if x := f(v); x < 0 || x >= 1 {
-					return "must be in [0, 1)"
-				}
-				return ""
-			},
-			set: func(s *sweep.Settings, v any) { s.Momentum = f(v) }},
-		{name: "batch_size", kind: kindInt, def: int64(64),
-			check: func(v any) string { return atLeast(i(v), 1) },
-			set:   func(s *sweep.Settings, v any) { s.BatchSize = int(i(v)) }},
-		{name: "epochs", kind: kindInt, def: int64(3),
-			check: func(v any) string { return atLeast(i(v), 1) },
-			set:   func(s *sweep.Settings, v any) { s.Epochs = int(i(v)) }},
-		{name: "train_size", kind: kindInt, def: int64(sweep.TrainImages),
-			check: func(v any) string {
-				if x := i(v); x < 1 || x > sweep.TrainImages {
-					return fmt.Sprintf("must be between 1 and %d", sweep.TrainImages)
-				}
-				return ""
-			},
-			set: func(s *sweep.Settings, v any) { s.TrainSize = int(i(v)) }},
+	var out []setting
+	for _, d := range sweep.SettingDefs() {
+		if d.PerRun {
+			continue
+		}
+		out = append(out, setting{name: d.Key, kind: d.Kind, def: d.Default, enum: d.Values, check: d.Check, set: d.Set})
 	}
-}
-
-func atLeast(v, min int64) string {
-	if v < min {
-		return fmt.Sprintf("must be >= %d", min)
-	}
-	return ""
-}
-
-func nonNegative(v float64) string {
-	if v < 0 {
-		return "must be >= 0"
-	}
-	return ""
+	return out
 }
 
 // Keys of the other tables, for unknown-key suggestions.

@@ -60,46 +60,24 @@ func Summarize(xs []float64) Stats {
 	return s
 }
 
-// settingDef describes one field of sweep.Settings that a sweep can vary.
-// The seed is not one: repeats over seeds are the noise, not a setting.
-type settingDef struct {
-	name    string
-	numeric bool
-	value   func(sweep.Settings) string
-}
+// settingDef is one setting a sweep can vary: an entry of the settings
+// registry (sweep.SettingDefs). The seed is not one: repeats over seeds
+// are the noise, not a setting.
+type settingDef struct{ sweep.Setting }
 
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-var settingDefs = []settingDef{
-	{"head", false, func(s sweep.Settings) string { return string(s.Head) }},
-	{"sum_hidden", true, func(s sweep.Settings) string { return strconv.Itoa(s.SumHidden) }},
-	{"digit_weight", true, func(s sweep.Settings) string { return fmtFloat(s.DigitWeight) }},
-	{"sum_weight", true, func(s sweep.Settings) string { return fmtFloat(s.SumWeight) }},
-	{"optimizer", false, func(s sweep.Settings) string { return string(s.Optimizer) }},
-	{"lr", true, func(s sweep.Settings) string { return fmtFloat(s.LR) }},
-	{"momentum", true, func(s sweep.Settings) string { return fmtFloat(s.Momentum) }},
-	{"batch_size", true, func(s sweep.Settings) string { return strconv.Itoa(s.BatchSize) }},
-	{"epochs", true, func(s sweep.Settings) string { return strconv.Itoa(s.Epochs) }},
-	{"train_size", true, func(s sweep.Settings) string { return strconv.Itoa(s.TrainImages()) }},
-}
+func (d settingDef) value(s sweep.Settings) string { return d.Text(s) }
+func (d settingDef) numeric() bool                 { return d.Numeric() }
 
 // SettingNames lists the settings a sweep can vary, in display order (the
-// TOML names; the seed is not among them).
-func SettingNames() []string {
-	names := make([]string, len(settingDefs))
-	for i, d := range settingDefs {
-		names[i] = d.name
-	}
-	return names
-}
+// registry's order and TOML names; the seed is not among them).
+func SettingNames() []string { return sweep.SettingKeys(false) }
 
 func findSetting(name string) (settingDef, bool) {
-	for _, d := range settingDefs {
-		if d.name == name {
-			return d, true
-		}
+	d, ok := sweep.LookupSetting(name)
+	if !ok || d.PerRun {
+		return settingDef{}, false
 	}
-	return settingDef{}, false
+	return settingDef{d}, true
 }
 
 // SettingValue returns one setting of s as text ("" for an unknown name).
@@ -127,7 +105,7 @@ func SettingValues(settings []sweep.Settings, name string) []string {
 			vals = append(vals, v)
 		}
 	}
-	sortValues(vals, d.numeric)
+	sortValues(vals, d.numeric())
 	return vals
 }
 
@@ -148,9 +126,9 @@ func sortValues(vals []string, numeric bool) {
 // value among settings (seed excluded), in display order.
 func VaryingSettings(settings []sweep.Settings) []string {
 	var out []string
-	for _, d := range settingDefs {
-		if len(SettingValues(settings, d.name)) > 1 {
-			out = append(out, d.name)
+	for _, name := range SettingNames() {
+		if len(SettingValues(settings, name)) > 1 {
+			out = append(out, name)
 		}
 	}
 	return out
@@ -233,7 +211,7 @@ func GroupConfigs(runs []sweep.RunResult, varying []string) []Config {
 				continue
 			}
 			vals := []string{va, vb}
-			sortValues(vals, d.numeric)
+			sortValues(vals, d.numeric())
 			if vals[0] == va {
 				return -1
 			}
@@ -519,7 +497,7 @@ func EffectValues(configs []Config, setting, by string, m Metric) []EffectGroup 
 			}
 		}
 	}
-	sortValues(vals, d.numeric)
+	sortValues(vals, d.numeric())
 	out := make([]EffectGroup, 0, len(vals))
 	for _, v := range vals {
 		out = append(out, *groups[v])

@@ -65,8 +65,8 @@ func plural(n int, one, many string) string {
 
 func (a *analysis) unfinished() string {
 	var parts []string
-	for _, st := range []sweep.Status{sweep.StatusFailed, sweep.StatusInterrupted, sweep.StatusRunning, sweep.StatusPending} {
-		if n := a.counts[st]; n > 0 {
+	for _, st := range sweep.Statuses() {
+		if n := a.counts[st]; n > 0 && st != sweep.StatusDone {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}

@@ -159,7 +159,7 @@ func (a *analysis) view(anchor string, fs []Finding) sweepView {
 	default:
 		sv.When = "not started"
 	}
-	for _, st := range []sweep.Status{sweep.StatusDone, sweep.StatusFailed, sweep.StatusPending, sweep.StatusRunning, sweep.StatusInterrupted} {
+	for _, st := range sweep.Statuses() {
 		sv.Counts = append(sv.Counts, countView{Label: string(st), N: a.counts[st], Class: "st-" + string(st)})
 	}
 	sv.Table = a.table()
@@ -171,7 +171,7 @@ func (a *analysis) view(anchor string, fs []Finding) sweepView {
 		sv.Groups = append(sv.Groups, gv)
 	}
 	for _, r := range a.data.Runs {
-		if r.Status == sweep.StatusFailed || r.Status == sweep.StatusInterrupted {
+		if r.Status.Retried() {
 			sv.Failed = append(sv.Failed, failedView{
 				RunID:  r.RunID,
 				Status: string(r.Status),

@@ -11,15 +11,10 @@ import (
 	"sweep"
 )
 
-// statuses lists every status, for counts that include zeros.
-var statuses = []sweep.Status{
-	sweep.StatusPending, sweep.StatusRunning, sweep.StatusDone,
-	sweep.StatusFailed, sweep.StatusInterrupted,
-}
-
+// zeroCounts has every status, for counts that include zeros.
 func zeroCounts() map[sweep.Status]int {
-	m := make(map[sweep.Status]int, len(statuses))
-	for _, s := range statuses {
+	m := map[sweep.Status]int{}
+	for _, s := range sweep.Statuses() {
 		m[s] = 0
 	}
 	return m
@@ -190,13 +185,11 @@ func (f RunFilter) where() (string, []any, error) {
 	return strings.Join(conds, " AND "), args, nil
 }
 
-// runOrder orders run_results by sweep, then the settings in the order of
-// sweep.Settings, then the seed.
-const runOrder = `sweep, head, sum_hidden, digit_weight, sum_weight, optimizer, lr,
-	momentum, batch_size, epochs, train_size, seed, run_id`
+// runOrder orders run_results by sweep, then the settings in registry
+// order, then the seed.
+var runOrder = `sweep, ` + settingColumns("", "seed") + `, run_id`
 
-const runColumns = `sweep, run_id, status, head, sum_hidden, digit_weight, sum_weight,
-	optimizer, lr, momentum, batch_size, epochs, train_size, seed, epochs_done,
+var runColumns = `sweep, run_id, status, ` + settingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
 	test_sum_nll, test_samples, train_seconds, error, host, version,
 	started_at, finished_at`
@@ -285,19 +278,19 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 	var out []sweep.RunResult
 	for rows.Next() {
 		var r sweep.RunResult
-		var status, head, opt string
+		var status string
 		var testEpoch sql.NullInt64
 		var nll, acc, mse, r2, sacc, snll sql.NullFloat64
 		var samples sql.NullInt64
 		var errText, host, version, started, finished sql.NullString
-		s := &r.Settings
-		if err := rows.Scan(&r.Sweep, &r.RunID, &status, &head, &s.SumHidden, &s.DigitWeight,
-			&s.SumWeight, &opt, &s.LR, &s.Momentum, &s.BatchSize, &s.Epochs, &s.TrainSize,
-			&s.Seed, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll,
-			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished); err != nil {
+		settings, storeSettings := settingsScan()
+		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
+		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll,
+			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
-		r.Status, s.Head, s.Optimizer = sweep.Status(status), sweep.Head(head), sweep.Optimizer(opt)
+		r.Status = sweep.Status(status)
+		storeSettings(&r.Settings)
 		if testEpoch.Valid {
 			r.Final = sweep.SplitMetrics{
 				DigitNLL:      floatOrNaN(nll),
@@ -337,8 +330,7 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 			FROM epoch_results e
 			JOIN run_results r ON r.run_id = e.run_id
 			WHERE e.run_id IN (SELECT run_id FROM run_results WHERE `+where+`)
-			ORDER BY r.sweep, r.head, r.sum_hidden, r.digit_weight, r.sum_weight, r.optimizer,
-				r.lr, r.momentum, r.batch_size, r.epochs, r.train_size, r.seed, r.run_id,
+			ORDER BY r.sweep, `+settingColumns("r.", "seed")+`, r.run_id,
 				e.epoch, e.split = 'test'`, args...)
 		if err != nil {
 			return err
@@ -381,13 +373,11 @@ func (db *DB) Configs(ctx context.Context, sweepName string) ([]sweep.ConfigResu
 	var out []sweep.ConfigResult
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `
-			SELECT sweep, head, sum_hidden, digit_weight, sum_weight, optimizer, lr, momentum,
-				batch_size, epochs, train_size, first_seed, runs,
+			SELECT sweep, `+settingColumns("", "first_seed")+`, runs,
 				acc_mean, acc_std, r2_mean, r2_std, sum_acc_mean, sum_acc_std
 			FROM config_results
 			WHERE :sweep = '' OR sweep = :sweep
-			ORDER BY sweep, head, sum_hidden, digit_weight, sum_weight, optimizer, lr,
-				momentum, batch_size, epochs, train_size, config_key`,
+			ORDER BY sweep, `+settingColumns("", "")+`, config_key`,
 			sql.Named("sweep", sweepName))
 		if err != nil {
 			return err
@@ -395,15 +385,14 @@ func (db *DB) Configs(ctx context.Context, sweepName string) ([]sweep.ConfigResu
 		defer rows.Close()
 		for rows.Next() {
 			var c sweep.ConfigResult
-			var head, opt string
 			var v [6]sql.NullFloat64
-			s := &c.Settings
-			if err := rows.Scan(&c.Sweep, &head, &s.SumHidden, &s.DigitWeight, &s.SumWeight, &opt,
-				&s.LR, &s.Momentum, &s.BatchSize, &s.Epochs, &s.TrainSize, &s.Seed, &c.Runs,
-				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5]); err != nil {
+			settings, storeSettings := settingsScan()
+			dest := append([]any{&c.Sweep}, settings...)
+			if err := rows.Scan(append(dest, &c.Runs,
+				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])...); err != nil {
 				return err
 			}
-			s.Head, s.Optimizer = sweep.Head(head), sweep.Optimizer(opt)
+			storeSettings(&c.Settings)
 			c.AccMean, c.AccStd = floatOrNaN(v[0]), floatOrNaN(v[1])
 			c.R2Mean, c.R2Std = floatOrNaN(v[2]), floatOrNaN(v[3])
 			c.SumAccMean, c.SumAccStd = floatOrNaN(v[4]), floatOrNaN(v[5])

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"sweep"
@@ -59,21 +60,18 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 		if err != nil {
 			return err
 		}
+		nSettings := len(sweep.SettingDefs())
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO runs (id, sweep, config_key, head, sum_hidden, digit_weight, sum_weight,
-				optimizer, lr, momentum, batch_size, epochs, train_size, seed, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO runs (id, sweep, config_key, `+settingColumns("", "seed")+`, created_at)
+			VALUES (?, ?, ?, `+strings.Repeat("?, ", nSettings)+`?)
 			ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, r := range sw.Runs {
-			s := r.Settings
-			if _, err := stmt.ExecContext(ctx, r.ID, sw.Name, sweep.ConfigKey(s),
-				string(s.Head), s.SumHidden, s.DigitWeight, s.SumWeight,
-				string(s.Optimizer), s.LR, s.Momentum, s.BatchSize, s.Epochs,
-				s.TrainImages(), s.Seed, now); err != nil {
+			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, settingArgs(r.Settings)...)
+			if _, err := stmt.ExecContext(ctx, append(args, now)...); err != nil {
 				return fmt.Errorf("run %s: %w", r.ID, err)
 			}
 		}
@@ -81,11 +79,22 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 	})
 }
 
-// claimable is the condition under which a run may be claimed; ?now is
-// the claim time. A running run whose lease has run out belongs to a
-// process that died or hangs.
-const claimable = `(status IN ('pending', 'failed', 'interrupted')
+// claimable is the condition under which a run may be claimed; :now is
+// the claim time. Pending runs and those whose status is retried
+// (sweep.Status.Retried) are; so is a running run whose lease has run out:
+// it belongs to a process that died or hangs.
+var claimable = `(status IN (` + claimableStatuses() + `)
 	OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < :now)))`
+
+func claimableStatuses() string {
+	var q []string
+	for _, s := range sweep.Statuses() {
+		if s == sweep.StatusPending || s.Retried() {
+			q = append(q, "'"+string(s)+"'")
+		}
+	}
+	return strings.Join(q, ", ")
+}
 
 // Claim takes the first run, in the order the runs were saved, among ids
 // that is pending, failed, interrupted, or running with an expired lease.
@@ -162,9 +171,7 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 			return err
 		}
 		run, err = scanRunSpec(tx.QueryRowContext(ctx, `
-			SELECT id, sweep, head, sum_hidden, digit_weight, sum_weight, optimizer,
-				lr, momentum, batch_size, epochs, train_size, seed
-			FROM runs WHERE id = ?`, id))
+			SELECT id, sweep, `+settingColumns("", "seed")+` FROM runs WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
@@ -179,11 +186,9 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 
 func scanRunSpec(row *sql.Row) (sweep.RunSpec, error) {
 	var r sweep.RunSpec
-	var head, opt string
-	s := &r.Settings
-	err := row.Scan(&r.ID, &r.Sweep, &head, &s.SumHidden, &s.DigitWeight, &s.SumWeight, &opt,
-		&s.LR, &s.Momentum, &s.BatchSize, &s.Epochs, &s.TrainSize, &s.Seed)
-	s.Head, s.Optimizer = sweep.Head(head), sweep.Optimizer(opt)
+	dest, store := settingsScan()
+	err := row.Scan(append([]any{&r.ID, &r.Sweep}, dest...)...)
+	store(&r.Settings)
 	return r, err
 }
 
@@ -307,9 +312,7 @@ func (db *DB) RecordEpoch(ctx context.Context, runID string, owner sweep.Owner, 
 // run over it changes nothing and returns sweep.ErrLeaseLost.
 func (db *DB) Finish(ctx context.Context, runID string, owner sweep.Owner, status sweep.Status, errText string) error {
 	err := func() error {
-		switch status {
-		case sweep.StatusDone, sweep.StatusFailed, sweep.StatusInterrupted:
-		default:
+		if !status.Ended() {
 			return fmt.Errorf("status %q: want done, failed or interrupted", status)
 		}
 		return db.write(ctx, func(tx *sql.Tx) error {

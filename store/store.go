@@ -119,7 +119,10 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// migration is one file of migrations/: NNN_name.sql.
+// viewsFile re-creates the views after the numbered migrations.
+const viewsFile = "migrations/views.sql"
+
+// migration is one numbered file of migrations/: NNN_name.sql.
 type migration struct {
 	version int
 	name    string
@@ -129,7 +132,7 @@ type migration struct {
 // loadMigrations returns the embedded migrations in order, checking that
 // they are numbered 1, 2, 3, … without gaps.
 func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, "migrations/[0-9]*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +168,16 @@ func SchemaVersion() int {
 	return len(ms)
 }
 
-// migrate runs the migrations the file has not had yet, all in one
-// immediate transaction that re-reads user_version once it holds the write
-// lock: two processes opening a fresh file at once apply them only once.
+// migrate runs the migrations the file has not had yet and then re-creates
+// the views (migrations/views.sql), all in one immediate transaction that
+// re-reads user_version once it holds the write lock: two processes
+// opening a fresh file at once apply them only once.
 func (db *DB) migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	views, err := fs.ReadFile(migrations, viewsFile)
 	if err != nil {
 		return err
 	}
@@ -188,6 +196,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			// PRAGMA takes no parameters; the version is an int we made.
 			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
 				return fmt.Errorf("migration %s: set user_version: %w", m.name, err)
+			}
+		}
+		if have < len(ms) {
+			if _, err := tx.ExecContext(ctx, string(views)); err != nil {
+				return fmt.Errorf("%s: %w", path.Base(viewsFile), err)
 			}
 		}
 		return nil

@@ -66,7 +66,7 @@ func baseSettings() sweep.Settings {
 		Head: sweep.HeadRegression, DigitWeight: 1, SumWeight: 1,
 		Optimizer: sweep.OptimizerAdam, LR: 0.001, BatchSize: 64, Epochs: 3,
 		TrainSize: 1000,
-	}
+	}.Resolved()
 }
 
 // makeSweep returns a sweep named name with one run per settings.
@@ -344,6 +344,8 @@ func TestSaveSweepStoresSettings(t *testing.T) {
 		Head: sweep.HeadClassify, SumHidden: 32, DigitWeight: 0.25, SumWeight: 2,
 		Optimizer: sweep.OptimizerSGD, LR: 0.1, Momentum: 0.9, BatchSize: 128,
 		Epochs: 7, TrainSize: 0, Seed: -42,
+		SumInput: sweep.SumInputProbs, Conv1Channels: 16, Conv2Channels: 32, FCHidden: 64,
+		Dropout: 0.25, WeightDecay: 1e-4,
 	}
 	sw := makeSweep("cols", s)
 	if err := db.SaveSweep(ctx, sw); err != nil {
@@ -363,6 +365,19 @@ func TestSaveSweepStoresSettings(t *testing.T) {
 	want := []any{"classify", 32, 0.25, 2.0, "sgd", 0.1, 0.9, 128, 7, 60000, int64(-42), sweep.ConfigKey(s), "pending"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("columns = %v, want %v", got, want)
+	}
+	var sumInput string
+	var conv1, conv2, fc int
+	var dropout, decay float64
+	err = db.ro.QueryRow(`SELECT sum_input, conv1_channels, conv2_channels, fc_hidden, dropout, weight_decay
+		FROM runs WHERE id = ?`, sw.Runs[0].ID).Scan(&sumInput, &conv1, &conv2, &fc, &dropout, &decay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = []any{sumInput, conv1, conv2, fc, dropout, decay}
+	want = []any{"probs", 16, 32, 64, 0.25, 1e-4}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("later settings' columns = %v, want %v", got, want)
 	}
 	// Claim rebuilds the settings; train_size 0 comes back resolved, which
 	// is the same run.

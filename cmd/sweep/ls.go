@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"sweep"
@@ -39,15 +40,19 @@ Example:
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SWEEP\tDONE\tRUNNING\tPENDING\tFAILED\tINTERRUPTED\tTOTAL\tTRAIN TIME\tFILE\tDESCRIPTION")
+	fmt.Fprint(tw, "SWEEP")
+	for _, st := range sweep.Statuses() {
+		fmt.Fprintf(tw, "\t%s", strings.ToUpper(string(st)))
+	}
+	fmt.Fprintln(tw, "\tTOTAL\tTRAIN TIME\tFILE\tDESCRIPTION")
 	for _, s := range sweeps {
-		c := s.Counts
+		fmt.Fprint(tw, s.Name)
 		total := 0
-		for _, n := range c {
-			total += n
+		for _, st := range sweep.Statuses() {
+			fmt.Fprintf(tw, "\t%d", s.Counts[st])
+			total += s.Counts[st]
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n", s.Name, c[sweep.StatusDone], c[sweep.StatusRunning],
-			c[sweep.StatusPending], c[sweep.StatusFailed], c[sweep.StatusInterrupted], total,
+		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\n", total,
 			shortDuration(secondsDuration(s.Seconds)), s.File, oneLine(s.Description, 60))
 	}
 	return tw.Flush()

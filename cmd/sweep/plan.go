@@ -6,6 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"sweep"
 	"sweep/pipeline"
 )
 
@@ -18,10 +19,10 @@ every file is reported (file:line: key: message) and the exit status is 2.
 A sweep file declares a name, optional description and repeats, a [train]
 table of settings shared by all runs, a [grid] table of lists whose every
 combination runs, an optional [random] table for random search, and an
-optional [reference] of published figures to compare with. Settings: head
-(regression|classify), sum_hidden, digit_weight, sum_weight, optimizer
-(adam|sgd), lr, momentum, batch_size, epochs, train_size, seed. The full
-manual: 'go doc sweep/pipeline'.
+optional [reference] of published figures to compare with. The settings
+are listed with their defaults and meaning by 'sweep train --help'; the
+full manual: 'go doc sweep/pipeline'. The table shows every setting of the
+first release and the later ones (dropout, widths, …) that some run sets.
 
 Example:
   sweep plan configs/*.toml
@@ -54,12 +55,17 @@ Example:
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sweep\trun_id\thead\tsum_hidden\tdigit_weight\tsum_weight\toptimizer\tlr\tmomentum\tbatch_size\tepochs\ttrain_size\tseed\t")
+	var all []sweep.Settings
 	for _, sw := range sweeps {
 		for _, r := range sw.Runs {
-			s := r.Settings
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%g\t%g\t%s\t%g\t%g\t%d\t%d\t%d\t%d\t\n", sw.Name, r.ID, s.Head, s.SumHidden,
-				s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.Momentum, s.BatchSize, s.Epochs, s.TrainImages(), s.Seed)
+			all = append(all, r.Settings)
+		}
+	}
+	cols := planSettings(all)
+	fmt.Fprintln(tw, "sweep\trun_id\t"+settingsHeader(cols))
+	for _, sw := range sweeps {
+		for _, r := range sw.Runs {
+			fmt.Fprintln(tw, sw.Name+"\t"+r.ID+"\t"+settingsCells(cols, r.Settings))
 		}
 	}
 	return tw.Flush()

@@ -130,7 +130,13 @@ Example:
 	if ctx.Err() != nil {
 		return runsFailedError{"interrupted: run 'sweep run' with the same files to resume"}
 	}
-	if bad := counts[sweep.StatusFailed] + counts[sweep.StatusInterrupted]; bad > 0 {
+	bad := 0
+	for s, n := range counts {
+		if s.Retried() {
+			bad += n
+		}
+	}
+	if bad > 0 {
 		return runsFailedError{fmt.Sprintf("%d runs failed or were interrupted: see 'sweep runs --status failed' and run again to retry", bad)}
 	}
 	return nil
@@ -331,7 +337,7 @@ func programVersion() string {
 // countsText is "3 done, 1 failed, 2 pending" with zero counts left out.
 func countsText(c map[sweep.Status]int) string {
 	out := ""
-	for _, s := range []sweep.Status{sweep.StatusDone, sweep.StatusRunning, sweep.StatusPending, sweep.StatusFailed, sweep.StatusInterrupted} {
+	for _, s := range sweep.Statuses() {
 		if c[s] == 0 {
 			continue
 		}

@@ -29,9 +29,10 @@ var runSortKeys = map[string]struct {
 
 func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("runs", "[flags]", `
-Print a table of runs: settings, status, epochs done and the final epoch's
-test metrics (digit accuracy, sum R², sum accuracy). Runs without a
-finished epoch show '-'.
+Print a table of runs: status, the settings that differ between the runs
+listed and the seed, epochs done and the final epoch's test metrics (digit
+accuracy, sum R², sum accuracy). Runs without a finished epoch show '-';
+'sweep show RUN' has every setting of one run.
 
 Sort keys: test_accuracy, test_r2, test_sum_accuracy, test_nll, test_mse,
 train_seconds (best first); without --sort runs are listed in sweep order.
@@ -85,27 +86,35 @@ Example:
 			return a < b
 		})
 	}
+	var all []sweep.Settings
+	for _, r := range runs {
+		all = append(all, r.Settings)
+	}
+	cols := varyingSettings(all)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run_id\tsweep\tstatus\thead\tsum_hidden\tdigit_w\tsum_w\toptimizer\tlr\tseed\tepochs\ttest_acc\ttest_r2\ttest_sum_acc\ttrain_time\t")
+	fmt.Fprintln(tw, "run_id\tsweep\tstatus\t"+settingsHeader(cols)+"epochs\ttest_acc\ttest_r2\ttest_sum_acc\ttrain_time\t")
 	for _, r := range runs {
 		s := r.Settings
 		acc, r2, sacc := "-", "-", "-"
 		if r.EpochsDone > 0 {
 			acc, r2, sacc = pct(r.Final.DigitAccuracy), fmt.Sprintf("%.4f", r.Final.SumR2), pct(r.Final.SumAccuracy)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%g\t%g\t%s\t%g\t%d\t%d/%d\t%s\t%s\t%s\t%s\t\n", r.RunID, r.Sweep, r.Status, s.Head,
-			s.SumHidden, s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.Seed, r.EpochsDone, s.Epochs, acc, r2, sacc,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%d/%d\t%s\t%s\t%s\t%s\t\n", r.RunID, r.Sweep, r.Status,
+			settingsCells(cols, s), r.EpochsDone, s.Epochs, acc, r2, sacc,
 			shortDuration(secondsDuration(r.TrainSeconds)))
 	}
 	return tw.Flush()
 }
 
 func checkStatus(s string) error {
-	switch sweep.Status(s) {
-	case "", sweep.StatusPending, sweep.StatusRunning, sweep.StatusDone, sweep.StatusFailed, sweep.StatusInterrupted:
-		return nil
+	var names []string
+	for _, st := range sweep.Statuses() {
+		if s == "" || sweep.Status(s) == st {
+			return nil
+		}
+		names = append(names, string(st))
 	}
-	return usageError{fmt.Errorf("--status %q: want pending, running, done, failed or interrupted", s)}
+	return usageError{fmt.Errorf("--status %q: want %s", s, strings.Join(names, ", "))}
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"sweep"
 	"sweep/store"
 )
 
@@ -41,12 +42,10 @@ Example:
 		fmt.Fprintf(stdout, "error: %s\n", r.Error)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, d := range sweep.SettingDefs() {
+		fmt.Fprintf(tw, "  %s\t%s\n", d.Key, d.Text(s))
+	}
 	for _, kv := range [][2]string{
-		{"head", string(s.Head)}, {"sum_hidden", fmt.Sprint(s.SumHidden)},
-		{"digit_weight", fmt.Sprint(s.DigitWeight)}, {"sum_weight", fmt.Sprint(s.SumWeight)},
-		{"optimizer", string(s.Optimizer)}, {"lr", fmt.Sprint(s.LR)}, {"momentum", fmt.Sprint(s.Momentum)},
-		{"batch_size", fmt.Sprint(s.BatchSize)}, {"epochs", fmt.Sprint(s.Epochs)},
-		{"train_size", fmt.Sprint(s.TrainImages())}, {"seed", fmt.Sprint(s.Seed)},
 		{"host", r.Host}, {"version", r.Version}, {"started", timeText(r.Started)}, {"finished", timeText(r.Finished)},
 		{"train time", shortDuration(secondsDuration(r.TrainSeconds))},
 	} {

@@ -14,25 +14,16 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("train", "[flags]", `
 Train one run with the given settings and print its per-epoch train and
 test metrics as a table. Nothing is written to a database: use it to try a
-setting quickly or to check the model. Settings mean what they mean in sweep
-files (see 'sweep plan --help').
+setting quickly or to check the model. There is a flag for every setting,
+named by its sweep-file key with '-' for '_' (sum_hidden: -sum-hidden); it
+means what the key means in sweep files ('go doc sweep/pipeline').
 
 Example:
   sweep train -head classify -sum-hidden 64 -epochs 3
   sweep train -head regression -sum-hidden 0 -optimizer sgd -lr 0.01 -momentum 0.5 -epochs 5
+  sweep train -dropout 0.5 -fc-hidden 128 -weight-decay 1e-4 -epochs 3
 `)
-	s := sweep.Settings{}
-	head := fs.String("head", "classify", "sum head: regression (1 output, MSE) or classify (19 classes, NLL)")
-	fs.IntVar(&s.SumHidden, "sum-hidden", 64, "hidden units of the sum head; 0 = a single linear layer")
-	fs.Float64Var(&s.DigitWeight, "digit-weight", 1, "weight of the digit NLL in the loss")
-	fs.Float64Var(&s.SumWeight, "sum-weight", 1, "weight of the sum loss")
-	opt := fs.String("optimizer", "adam", "adam or sgd")
-	fs.Float64Var(&s.LR, "lr", 0.001, "learning rate")
-	fs.Float64Var(&s.Momentum, "momentum", 0, "momentum (sgd only)")
-	fs.IntVar(&s.BatchSize, "batch-size", 64, "training batch size")
-	fs.IntVar(&s.Epochs, "epochs", 3, "passes over the training images")
-	fs.IntVar(&s.TrainSize, "train-size", sweep.TrainImages, "use the first N training images")
-	fs.Int64Var(&s.Seed, "seed", 1, "seed of weights, shuffling and training addends")
+	settings := settingFlags(fs.FlagSet)
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -40,7 +31,10 @@ Example:
 	if err := fs.wantArgs(0, 0); err != nil {
 		return err
 	}
-	s.Head, s.Optimizer = sweep.Head(*head), sweep.Optimizer(*opt)
+	s, err := settings()
+	if err != nil {
+		return err
+	}
 	if err := s.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -49,8 +43,7 @@ Example:
 		return err
 	}
 	p := &tablePrinter{w: stdout}
-	fmt.Fprintf(stdout, "training %s head, sum_hidden %d, weights %g/%g, %s lr %g, batch %d, %d images × %d epochs, seed %d\n",
-		s.Head, s.SumHidden, s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.BatchSize, s.TrainImages(), s.Epochs, s.Seed)
+	fmt.Fprintf(stdout, "training %s\n", settingsLine(s))
 	return model.Train(ctx, model.Config{Settings: s}, model.TrainSplit(train, s.Seed), model.TestSplit(test), p)
 }
 

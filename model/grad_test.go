@@ -12,11 +12,33 @@ import (
 // TestGradientsMatchFiniteDifferences checks gorgonia's gradients of the
 // total loss against central finite differences in float64, for a few
 // entries of every parameter tensor and both head forms.
+//
+// The variants cover the later settings: other trunk widths, the sum head
+// reading probabilities, and dropout, whose mask is drawn again for every
+// evaluation from a generator reseeded to the same state, so every
+// evaluation sees the same mask.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	train, _ := data(t)
-	for _, head := range []sweep.Head{sweep.HeadRegression, sweep.HeadClassify} {
-		s := settings(head)
+	later := func(head sweep.Head) func(*sweep.Settings) {
+		return func(s *sweep.Settings) {
+			s.Head, s.Conv1Channels, s.Conv2Channels, s.FCHidden = head, 4, 6, 12
+			s.SumInput, s.Dropout = sweep.SumInputProbs, 0.3
+		}
+	}
+	cases := []struct {
+		name   string
+		change func(*sweep.Settings)
+	}{
+		{"regression", func(s *sweep.Settings) { s.Head = sweep.HeadRegression }},
+		{"classify", func(s *sweep.Settings) { s.Head = sweep.HeadClassify }},
+		{"regression, widths 4/6/12, probs, dropout 0.3", later(sweep.HeadRegression)},
+		{"classify, widths 4/6/12, probs, dropout 0.3", later(sweep.HeadClassify)},
+	}
+	for _, c := range cases {
+		s := settings(sweep.HeadRegression)
 		s.BatchSize, s.DigitWeight, s.SumWeight = 4, 0.7, 1.3
+		c.change(&s)
+		head := c.name
 		tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float64})
 		if err != nil {
 			t.Fatal(err)
@@ -24,6 +46,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		split := TrainSplit(train, s.Seed)
 		idx := []int{10, 20, 30, 40}
 		lossAt := func() float64 {
+			tr.startEpoch(1)
 			tr.train.fill(split, idx)
 			if err := tr.trainVM.RunAll(); err != nil {
 				t.Fatal(err)
@@ -35,6 +58,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		// Analytic gradients first: the tape accumulates gradients until a
 		// solver step zeroes them, so the finite-difference runs come after.
 		grads := make([][]float64, len(tr.learn))
+		tr.startEpoch(1)
 		tr.train.fill(split, idx)
 		if err := tr.trainVM.RunAll(); err != nil {
 			t.Fatal(err)

@@ -9,38 +9,52 @@ import (
 	"sweep"
 )
 
-// Trunk is the classic MNIST CNN that reads the image: conv 1→10 (5×5),
-// max-pool 2, ReLU, conv 10→20 (5×5), max-pool 2, ReLU, flatten 320,
-// FC 50 + ReLU, FC 10, log-softmax. Its output is the digit log-probabilities.
+// Trunk is the classic MNIST CNN that reads the image: conv 1→C1 (5×5),
+// max-pool 2, ReLU, conv C1→C2 (5×5), max-pool 2, ReLU, flatten 16·C2,
+// FC H + ReLU (+ dropout while training), FC 10, log-softmax, with the
+// widths C1, C2, H of the settings (10, 20, 50 by default: 320 flattened).
+// Its output is the digit log-probabilities.
 type Trunk struct {
 	conv1W, conv1B, conv2W, conv2B, fc1W, fc1B, fc2W, fc2B *G.Node
+
+	flat    int           // 16·C2: the flattened second block
+	dropout float64       // probability on the hidden layer; 0 = none
+	drop    *dropoutState // the dropout op's state once Forward built it
 
 	// stock builds the layers from gorgonia's own ops instead of the fast
 	// ones (ops.go, ops_linear.go); tests compare the two.
 	stock bool
 }
 
-// trunkParams declares the trunk's tensors and their fan-in.
-func trunkParams() []param {
+// trunkParams declares the trunk's tensors and their fan-in for the widths
+// of s (resolved).
+func trunkParams(s sweep.Settings) []param {
+	c1, c2, h := s.Conv1Channels, s.Conv2Channels, s.FCHidden
+	flat := c2 * 4 * 4
 	return []param{
-		{"trunk.conv1.w", tensor.Shape{10, 1, 5, 5}, 1 * 5 * 5},
-		{"trunk.conv1.b", tensor.Shape{10}, 1 * 5 * 5},
-		{"trunk.conv2.w", tensor.Shape{20, 10, 5, 5}, 10 * 5 * 5},
-		{"trunk.conv2.b", tensor.Shape{20}, 10 * 5 * 5},
-		{"trunk.fc1.w", tensor.Shape{320, 50}, 320},
-		{"trunk.fc1.b", tensor.Shape{50}, 320},
-		{"trunk.fc2.w", tensor.Shape{50, 10}, 50},
-		{"trunk.fc2.b", tensor.Shape{10}, 50},
+		{"trunk.conv1.w", tensor.Shape{c1, 1, 5, 5}, 1 * 5 * 5},
+		{"trunk.conv1.b", tensor.Shape{c1}, 1 * 5 * 5},
+		{"trunk.conv2.w", tensor.Shape{c2, c1, 5, 5}, c1 * 5 * 5},
+		{"trunk.conv2.b", tensor.Shape{c2}, c1 * 5 * 5},
+		{"trunk.fc1.w", tensor.Shape{flat, h}, flat},
+		{"trunk.fc1.b", tensor.Shape{h}, flat},
+		{"trunk.fc2.w", tensor.Shape{h, 10}, h},
+		{"trunk.fc2.b", tensor.Shape{10}, h},
 	}
 }
 
-func newTrunk(g *G.ExprGraph, p *Params) *Trunk {
-	return &Trunk{
+// newTrunk binds the trunk's parameters; dropout is the probability on the
+// hidden layer (0 for evaluation graphs).
+func newTrunk(g *G.ExprGraph, p *Params, dropout float64) *Trunk {
+	t := &Trunk{
 		conv1W: bind(g, p, "trunk.conv1.w"), conv1B: bind(g, p, "trunk.conv1.b"),
 		conv2W: bind(g, p, "trunk.conv2.w"), conv2B: bind(g, p, "trunk.conv2.b"),
 		fc1W: bind(g, p, "trunk.fc1.w"), fc1B: bind(g, p, "trunk.fc1.b"),
 		fc2W: bind(g, p, "trunk.fc2.w"), fc2B: bind(g, p, "trunk.fc2.b"),
+		dropout: dropout,
 	}
+	t.flat = t.fc1W.Shape()[0]
+	return t
 }
 
 // Learnables lists the trunk's parameter nodes.
@@ -55,8 +69,15 @@ func (t *Trunk) Forward(x *G.Node) (*G.Node, error) {
 	// The images need no gradient; the first block's output does.
 	h := b.convBlock(x, t.conv1W, t.conv1B, false)
 	h = b.convBlock(h, t.conv2W, t.conv2B, true)
-	h = b.reshape(h, batch, 320)
+	h = b.reshape(h, batch, t.flat)
 	h = b.linear(h, t.fc1W, t.fc1B, true)
+	if t.dropout > 0 {
+		h = b.do(func() (*G.Node, error) {
+			y, s, err := dropout(h, t.dropout)
+			t.drop = s
+			return y, err
+		})
+	}
 	h = b.logSoftmax(b.linear(h, t.fc2W, t.fc2B, false))
 	if b.err != nil {
 		return nil, fmt.Errorf("model: build trunk: %w", b.err)
@@ -64,13 +85,15 @@ func (t *Trunk) Forward(x *G.Node) (*G.Node, error) {
 	return h, nil
 }
 
-// SumHead predicts the sum from the trunk's 10 digit log-probabilities and
-// the one-hot addend (20 inputs), through an optional hidden ReLU layer.
+// SumHead predicts the sum from the trunk's 10 digit log-probabilities (or
+// their probabilities, with sum_input "probs") and the one-hot addend (20
+// inputs), through an optional hidden ReLU layer.
 // The regression form has one output trained with MSE; the classify form
 // has 19 log-probabilities trained with NLL.
 type SumHead struct {
 	Form             sweep.Head
-	Hidden           int // 0: a single linear layer
+	Hidden           int            // 0: a single linear layer
+	Input            sweep.SumInput // what it reads of the digit head
 	hiddenW, hiddenB *G.Node
 	outW, outB       *G.Node
 	stock            bool // gorgonia's own ops for the layers, as Trunk.stock
@@ -95,8 +118,8 @@ func sumHeadParams(form sweep.Head, hidden int) []param {
 		param{"sum.out.b", tensor.Shape{out}, in})
 }
 
-func newSumHead(g *G.ExprGraph, p *Params, form sweep.Head, hidden int) *SumHead {
-	h := &SumHead{Form: form, Hidden: hidden, outW: bind(g, p, "sum.out.w"), outB: bind(g, p, "sum.out.b")}
+func newSumHead(g *G.ExprGraph, p *Params, form sweep.Head, hidden int, input sweep.SumInput) *SumHead {
+	h := &SumHead{Form: form, Hidden: hidden, Input: input, outW: bind(g, p, "sum.out.w"), outB: bind(g, p, "sum.out.b")}
 	if hidden > 0 {
 		h.hiddenW, h.hiddenB = bind(g, p, "sum.hidden.w"), bind(g, p, "sum.hidden.b")
 	}
@@ -117,7 +140,11 @@ func (h *SumHead) Learnables() G.Nodes {
 func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
 	batch := digitLogProbs.Shape()[0]
 	b := &builder{stock: h.stock}
-	x := b.concat(1, digitLogProbs, addend)
+	digits := digitLogProbs
+	if h.Input == sweep.SumInputProbs {
+		digits = b.do(func() (*G.Node, error) { return G.Exp(digitLogProbs) })
+	}
+	x := b.concat(1, digits, addend)
 	if h.Hidden > 0 {
 		x = b.linear(x, h.hiddenW, h.hiddenB, true)
 	}

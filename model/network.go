@@ -46,9 +46,13 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 	n.x = G.NewTensor(g, dt, 4, G.WithShape(n.xT.Shape()...), G.WithName("x"), G.WithValue(n.xT))
 	n.addend = G.NewMatrix(g, dt, G.WithShape(batch, 10), G.WithName("addend"), G.WithValue(n.addendT))
 
-	n.trunk = newTrunk(g, p)
+	drop := 0.0
+	if training {
+		drop = s.Dropout
+	}
+	n.trunk = newTrunk(g, p, drop)
 	n.trunk.stock = stockOps
-	n.head = newSumHead(g, p, s.Head, s.SumHidden)
+	n.head = newSumHead(g, p, s.Head, s.SumHidden, s.SumInput)
 	n.head.stock = stockOps
 	var err error
 	if n.digitLogProbs, err = n.trunk.Forward(n.x); err != nil {

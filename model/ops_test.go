@@ -365,7 +365,7 @@ func TestNetworkMatchesStock(t *testing.T) {
 			t.Errorf("%v: evaluation %+v, stock %+v", dt, e, w)
 		}
 		var names []string
-		for _, p := range append(trunkParams(), sumHeadParams(s.Head, s.SumHidden)...) {
+		for _, p := range append(trunkParams(s.Resolved()), sumHeadParams(s.Head, s.SumHidden)...) {
 			names = append(names, p.name)
 		}
 		compareRuns(t, "network", dt, runs[0], runs[1], names...)

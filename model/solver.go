@@ -82,3 +82,55 @@ func adamUpdate[T float](w, g, m, v []T, beta1, beta2, omb1, omb2, c1, c2, eps, 
 		g[i] = 0
 	}
 }
+
+// weightDecay adds weight decay to a solver, as PyTorch does it:
+//
+//   - coupled (SGD's weight_decay, L2 regularisation): g ← g + λ·w before
+//     the inner step, the gradient of loss + λ/2·‖w‖²;
+//   - decoupled (AdamW): w ← w·(1 − η·λ) before the inner step, which then
+//     moves w by the gradient of the loss alone.
+//
+// Every parameter decays, biases included (PyTorch's default).
+type weightDecay struct {
+	inner     G.Solver
+	rate, lr  float64 // λ and η
+	decoupled bool
+}
+
+func (d *weightDecay) Step(model []G.ValueGrad) error {
+	for i, n := range model {
+		gv, err := n.Grad()
+		if err != nil {
+			return fmt.Errorf("weight decay: parameter %d has no gradient: %w", i, err)
+		}
+		w, ok1 := n.Value().(*tensor.Dense)
+		g, ok2 := gv.(*tensor.Dense)
+		if !ok1 || !ok2 || w.Dtype() != g.Dtype() || w.Shape().TotalSize() != g.Shape().TotalSize() {
+			return fmt.Errorf("weight decay: parameter %d: value %T and gradient %T do not match", i, n.Value(), gv)
+		}
+		switch w.Dtype() {
+		case tensor.Float32:
+			decay(w.Float32s(), g.Float32s(), float32(d.rate), float32(1-d.lr*d.rate), d.decoupled)
+		case tensor.Float64:
+			decay(w.Float64s(), g.Float64s(), d.rate, 1-d.lr*d.rate, d.decoupled)
+		default:
+			return fmt.Errorf("weight decay: parameter %d has dtype %v", i, w.Dtype())
+		}
+	}
+	return d.inner.Step(model)
+}
+
+// decay applies one step's weight decay: w ← w·keep when decoupled, else
+// g ← g + rate·w.
+func decay[T float](w, g []T, rate, keep T, decoupled bool) {
+	if decoupled {
+		for i := range w {
+			w[i] *= keep
+		}
+		return
+	}
+	g = g[:len(w)]
+	for i := range w {
+		g[i] += rate * w[i]
+	}
+}

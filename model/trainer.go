@@ -101,6 +101,7 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	perm := make([]int, n)
 	for epoch := 1; epoch <= s.Epochs; epoch++ {
 		epochOrder(perm, s.Seed, epoch)
+		tr.startEpoch(epoch)
 		acc := NewAccumulator(s.Head)
 		start := time.Now()
 		for b := 0; b < batches; b++ {
@@ -152,6 +153,15 @@ func epochOrder(perm []int, seed int64, epoch int) {
 	rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 }
 
+// startEpoch restarts the generators that depend on the epoch: dropout's
+// masks come from the run's seed and the epoch number alone, like the
+// shuffling order.
+func (t *Trainer) startEpoch(epoch int) {
+	if d := t.train.trunk.drop; d != nil {
+		d.reseed(t.cfg.Settings.Seed, epoch)
+	}
+}
+
 // Trainer owns a training graph and a separate evaluation graph for one
 // run. The evaluation graph has no gradient nodes and its own tape machine,
 // so evaluating never touches training state; Evaluate copies the current
@@ -170,12 +180,13 @@ type Trainer struct {
 
 // NewTrainer builds the graphs with weights initialised from the seed.
 func NewTrainer(cfg Config) (*Trainer, error) {
-	s := cfg.Settings
+	s := cfg.Settings.Resolved()
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
+	cfg.Settings = s
 	dt := cfg.dtype()
-	params, err := newParams(dt, s.Seed, append(trunkParams(), sumHeadParams(s.Head, s.SumHidden)...))
+	params, err := newParams(dt, s.Seed, append(trunkParams(s), sumHeadParams(s.Head, s.SumHidden)...))
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +225,9 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	case sweep.OptimizerSGD:
 		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate.
 		t.solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
+	}
+	if s.WeightDecay > 0 {
+		t.solver = &weightDecay{inner: t.solver, rate: s.WeightDecay, lr: s.LR, decoupled: s.Optimizer == sweep.OptimizerAdam}
 	}
 	t.valGrads = G.NodesToValueGrads(t.learn)
 	return t, nil

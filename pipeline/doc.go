@@ -56,22 +56,38 @@
 // in at most one of the tables [train], [grid] and [random]; a setting given
 // nowhere takes its default.
 //
-//	key           type     default     range
-//	head          string   "classify"  "regression" (one output, MSE) or
-//	                                    "classify" (19 classes 0–18, NLL)
-//	sum_hidden    integer  64          >= 0; hidden units of the sum head,
-//	                                    0 = a single linear layer (the notebook)
-//	digit_weight  real     1           >= 0; weight of the digit loss
-//	sum_weight    real     1           >= 0; weight of the sum loss; the two
-//	                                    weights may not both be 0 in a run
-//	optimizer     string   "adam"      "adam" or "sgd"
-//	lr            real     0.001       > 0; learning rate
-//	momentum      real     0           [0, 1); sgd only, see below
-//	batch_size    integer  64          1 to train_size
-//	epochs        integer  3           >= 1
-//	train_size    integer  60000       1 to 60000; the first N training images
-//	                                    (fewer = quicker sweeps)
-//	seed          integer  1           base seed; only in [train]
+//	key             type     default      range
+//	head            string   "classify"   "regression" (one output, MSE) or
+//	                                       "classify" (19 classes 0–18, NLL)
+//	sum_hidden      integer  64           >= 0; hidden units of the sum head,
+//	                                       0 = a single linear layer (the notebook)
+//	sum_input       string   "log_probs"  what the sum head reads of the digit
+//	                                       head: "log_probs" (the notebook) or
+//	                                       "probs"
+//	conv1_channels  integer  10           1 to 512; the trunk's first conv
+//	conv2_channels  integer  20           1 to 512; the trunk's second conv
+//	fc_hidden       integer  50           1 to 4096; the trunk's hidden layer
+//	dropout         real     0            [0, 1); on the trunk's hidden layer
+//	                                       while training (inverted), 0 = off
+//	digit_weight    real     1            >= 0; weight of the digit loss
+//	sum_weight      real     1            >= 0; weight of the sum loss; the two
+//	                                       weights may not both be 0 in a run
+//	optimizer       string   "adam"       "adam" or "sgd"
+//	lr              real     0.001        > 0; learning rate
+//	momentum        real     0            [0, 1); sgd only, see below
+//	weight_decay    real     0            >= 0; L2 for sgd, decoupled
+//	                                       (AdamW) for adam; 0 = off
+//	batch_size      integer  64           1 to train_size
+//	epochs          integer  3            >= 1
+//	train_size      integer  60000        1 to 60000; the first N training images
+//	                                       (fewer = quicker sweeps)
+//	seed            integer  1            base seed; only in [train]
+//
+// The table is the order of grid loops and random draws. The settings from
+// sum_input to weight_decay came after the first release: at their
+// defaults they reproduce its model bit for bit and leave every run id as
+// it was. `sweep train --help` prints the same list with each setting's
+// meaning, from the registry in the root package ([sweep.SettingDefs]).
 //
 // Real-valued settings accept integers (lr = 1 is 1.0); integer settings
 // reject reals (epochs = 3.0 is an error). Strings are case sensitive.
@@ -100,9 +116,9 @@
 //	head = { choice = ["regression", "classify"] }
 //
 // Each trial draws one value of every key listed. uniform and log_uniform
-// are for the real-valued settings (lr, digit_weight, sum_weight,
-// momentum), int_uniform for the integer ones (sum_hidden, batch_size,
-// epochs, train_size), choice for any setting (a non-empty list of distinct
+// are for the real-valued settings (lr, dropout, weight_decay, …),
+// int_uniform for the integer ones (sum_hidden, fc_hidden, batch_size, …:
+// the type column above), choice for any setting (a non-empty list of distinct
 // values, each equally likely). Both bounds must be valid values of the
 // setting (so momentum's upper bound is below 1). Drawn real numbers are
 // rounded to 4 significant digits so that tables stay readable, and kept

@@ -6,11 +6,22 @@
 //
 // # Schema
 //
-// The schema lives only in the embedded files migrations/NNN_name.sql. Open
-// applies, in order, those whose number is above the file's PRAGMA
-// user_version and sets user_version to the last one applied. Change the
-// schema by adding a file with the next number; never edit one that has
-// shipped.
+// The schema lives only in the embedded files migrations/NNN_name.sql and
+// migrations/views.sql. Open applies, in order, the numbered files whose
+// number is above the file's PRAGMA user_version, sets user_version to the
+// last one applied and, if it applied any, re-creates the views from
+// views.sql, all in one transaction. Change a table by adding a file with
+// the next number, never by editing one that has shipped; change a view
+// in views.sql, together with a numbered file (which may hold only a
+// comment) so that existing databases get the new view.
+//
+// The settings columns come from the settings registry
+// (sweep.SettingDefs): one column per setting, named by its key, in runs,
+// run_results and config_results, and settings.go is the only place in this
+// package that lists them (inserts, scans, orderings). A new setting needs
+// a numbered migration that adds its column with the default that
+// reproduces the older runs, and its column in views.sql;
+// TestEverySettingHasColumns fails until both are there.
 //
 // Tables:
 //
@@ -20,11 +31,10 @@
 //     ref_digit_accuracy and ref_sum_r2 (all NULL when the sweep has none;
 //     read it back with SweepReference).
 //   - runs: one row per run, keyed by id (sweep.RunID). Every setting is a
-//     column (head, sum_hidden, digit_weight, sum_weight, optimizer, lr,
-//     momentum, batch_size, epochs, train_size, seed) beside config_key
-//     (sweep.ConfigKey). train_size is stored resolved: a sweep file's 0
-//     ("all") is stored, and read back, as 60000, which has the same run id
-//     and config key. Then the run's state: status, attempts, epochs_done,
+//     column beside config_key (sweep.ConfigKey). Settings are stored
+//     resolved (sweep.Settings.Resolved): train_size 0 ("all") is stored,
+//     and read back, as 60000, conv1_channels 0 as 10, and so on, with the
+//     same run id and config key. Then the run's state: status, attempts, epochs_done,
 //     owner, host, version, lease_seconds, lease_expires, created_at,
 //     started_at, finished_at, error. The rowid is the order runs were first
 //     saved in, which is file order.

@@ -9,6 +9,7 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -169,9 +170,13 @@ type EpochMetrics struct {
 	SamplesPerSec float64 `json:"samples_per_sec"` // training samples per second
 }
 
-// Store keeps sweeps, runs and their metrics. Implementations must be safe
-// for use by several goroutines and by several processes on the same file.
+// Store keeps sweeps, runs and their metrics: what the training processes
+// write and what commands and reports read. Implementations must be safe
+// for use by several goroutines and by several processes sharing the same
+// database. cmd/sweep uses stores only through this interface.
 type Store interface {
+	Reader
+
 	// SaveSweep records the sweep (its file text and hash) and adds any of
 	// its runs that the store does not have yet as pending. Runs it has
 	// keep their state and results.
@@ -193,9 +198,60 @@ type Store interface {
 	// Finish ends a run owner holds with status done, failed or
 	// interrupted; errText says why for the latter two.
 	Finish(ctx context.Context, runID string, owner Owner, status Status, errText string) error
+}
+
+// Reader is the reading half of a Store: what `sweep ls`, `runs`, `show`,
+// `export` and `report` need.
+type Reader interface {
+	// Sweeps returns every recorded sweep by name, with run counts for
+	// every status (zeros included).
+	Sweeps(ctx context.Context) ([]SweepInfo, error)
+
+	// SweepReference returns a sweep's reference figures, or nil if it has
+	// none; the error wraps ErrNotFound if there is no such sweep.
+	SweepReference(ctx context.Context, name string) (*Reference, error)
+
+	// Runs returns the runs f selects, ordered by sweep, then settings in
+	// registry order, then seed.
+	Runs(ctx context.Context, f RunFilter) ([]RunResult, error)
+
+	// Run returns the run whose id is idOrPrefix or the only run whose id
+	// starts with it; the error wraps ErrNotFound or ErrAmbiguous.
+	Run(ctx context.Context, idOrPrefix string) (RunResult, error)
+
+	// Epochs returns the per-epoch metrics of the runs f selects, in the
+	// order of Runs, then epoch, train before test.
+	Epochs(ctx context.Context, f RunFilter) ([]EpochResult, error)
+
+	// Counts returns how many of the runs ids are in each status, with
+	// every status present.
+	Counts(ctx context.Context, ids []string) (map[Status]int, error)
+
+	// View returns one of the views people query (run_results,
+	// epoch_results, config_results) as column names and rows.
+	View(ctx context.Context, name string) (cols []string, rows [][]any, err error)
+
+	// Location says where the store is, for messages: a file path, or a
+	// URL with any password masked.
+	Location() string
 
 	Close() error
 }
+
+// RunFilter selects runs. Its zero value selects all runs; each field that
+// is set narrows the selection. An empty IDs selects all runs, not none.
+type RunFilter struct {
+	Sweep  string   // runs of this sweep
+	Status Status   // runs in this status
+	IDs    []string // runs with these ids
+}
+
+// ErrNotFound is returned (wrapped) when a sweep or run does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrAmbiguous is returned (wrapped) by Reader.Run when a prefix matches
+// several runs.
+var ErrAmbiguous = errors.New("ambiguous run id prefix")
 
 // Owner says which process trains a run, for leases and for the record.
 type Owner struct {
@@ -232,19 +288,6 @@ type EpochResult struct {
 	Split   string // "train" or "test"
 	Metrics SplitMetrics
 	Seconds float64 // train: training pass; test: evaluation pass
-}
-
-// ConfigResult aggregates the finished repeats of one configuration.
-type ConfigResult struct {
-	Sweep      string
-	Settings   Settings // Seed is the first repeat's seed
-	Runs       int
-	AccMean    float64
-	AccStd     float64
-	R2Mean     float64
-	R2Std      float64
-	SumAccMean float64
-	SumAccStd  float64
 }
 
 // SweepInfo summarises one recorded sweep.

@@ -150,17 +150,12 @@ func (db *DB) SweepReference(ctx context.Context, name string) (*sweep.Reference
 	return ref, nil
 }
 
-// RunFilter selects runs. Its zero value selects all runs; each field that
-// is set narrows the selection. An empty IDs selects all runs, not none.
-type RunFilter struct {
-	Sweep  string       // runs of this sweep
-	Status sweep.Status // runs in this status
-	IDs    []string     // runs with these ids
-}
+// RunFilter selects runs: sweep.RunFilter.
+type RunFilter = sweep.RunFilter
 
 // where returns a condition on run_results (or a view with its columns
 // sweep, status and run_id) and its named arguments.
-func (f RunFilter) where() (string, []any, error) {
+func where(f RunFilter) (string, []any, error) {
 	var conds []string
 	var args []any
 	if f.Sweep != "" {
@@ -200,7 +195,7 @@ var runColumns = `sweep, run_id, status, ` + settingColumns("", "seed") + `, epo
 func (db *DB) Runs(ctx context.Context, f RunFilter) ([]sweep.RunResult, error) {
 	var out []sweep.RunResult
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		where, args, err := f.where()
+		where, args, err := where(f)
 		if err != nil {
 			return err
 		}
@@ -320,7 +315,7 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, error) {
 	var out []sweep.EpochResult
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		where, args, err := f.where()
+		where, args, err := where(f)
 		if err != nil {
 			return err
 		}
@@ -360,48 +355,6 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: list epochs in %s: %w", db.path, err)
-	}
-	return out, nil
-}
-
-// Configs returns the config_results view for one sweep, or for all sweeps
-// if sweepName is "": per configuration, the mean and sample standard
-// deviation of the final test metrics over its done runs. Settings.Seed is
-// the seed of the configuration's first run. A NULL std (fewer than two
-// runs) or mean is NaN.
-func (db *DB) Configs(ctx context.Context, sweepName string) ([]sweep.ConfigResult, error) {
-	var out []sweep.ConfigResult
-	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			SELECT sweep, `+settingColumns("", "first_seed")+`, runs,
-				acc_mean, acc_std, r2_mean, r2_std, sum_acc_mean, sum_acc_std
-			FROM config_results
-			WHERE :sweep = '' OR sweep = :sweep
-			ORDER BY sweep, `+settingColumns("", "")+`, config_key`,
-			sql.Named("sweep", sweepName))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var c sweep.ConfigResult
-			var v [6]sql.NullFloat64
-			settings, storeSettings := settingsScan()
-			dest := append([]any{&c.Sweep}, settings...)
-			if err := rows.Scan(append(dest, &c.Runs,
-				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])...); err != nil {
-				return err
-			}
-			storeSettings(&c.Settings)
-			c.AccMean, c.AccStd = floatOrNaN(v[0]), floatOrNaN(v[1])
-			c.R2Mean, c.R2Std = floatOrNaN(v[2]), floatOrNaN(v[3])
-			c.SumAccMean, c.SumAccStd = floatOrNaN(v[4]), floatOrNaN(v[5])
-			out = append(out, c)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: list configs of sweep %q in %s: %w", sweepName, db.path, err)
 	}
 	return out, nil
 }

@@ -115,7 +115,7 @@ func TestCLIConfigResults(t *testing.T) {
 	db := openTest(t, path, newClock())
 	viewSweep(t, db)
 	populate(t, db)
-	goConfigs, err := db.Configs(ctx, "")
+	goConfigs, err := db.configs(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

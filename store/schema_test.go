@@ -119,7 +119,7 @@ func TestFirstReleaseDatabaseMigrates(t *testing.T) {
 			t.Errorf("run %s: later settings are not the release's model: %+v", r.RunID, s)
 		}
 	}
-	configs, err := db.Configs(ctx, "release1")
+	configs, err := db.configs(ctx, "release1")
 	if err != nil {
 		t.Fatal(err)
 	}

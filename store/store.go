@@ -24,11 +24,12 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// ErrNotFound is returned (wrapped) when a sweep or run does not exist.
-var ErrNotFound = errors.New("not found")
-
-// ErrAmbiguous is returned (wrapped) by Run when a prefix matches several runs.
-var ErrAmbiguous = errors.New("ambiguous run id prefix")
+// ErrNotFound and ErrAmbiguous are the root package's, under the names
+// this package's callers know.
+var (
+	ErrNotFound  = sweep.ErrNotFound
+	ErrAmbiguous = sweep.ErrAmbiguous
+)
 
 // Compile-time check that *DB implements sweep.Store.
 var _ sweep.Store = (*DB)(nil)
@@ -106,6 +107,9 @@ func Open(path string) (*DB, error) {
 
 // Path returns the path the database was opened with.
 func (db *DB) Path() string { return db.path }
+
+// Location is the file's path (sweep.Reader).
+func (db *DB) Location() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {

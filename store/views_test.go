@@ -110,7 +110,7 @@ func TestConfigResults(t *testing.T) {
 	}
 
 	// The same through Configs.
-	cs, err := db.Configs(ctx, "v")
+	cs, err := db.configs(ctx, "v")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestConfigResults(t *testing.T) {
 		!math.IsNaN(cb.AccStd) || !math.IsNaN(cb.R2Std) || !math.IsNaN(cb.SumAccStd) {
 		t.Errorf("config B = %+v", cb)
 	}
-	all, err := db.Configs(ctx, "")
+	all, err := db.configs(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestConfigStdRange(t *testing.T) {
 		runOne(t, db, sw.Runs[2*i].ID, ownerA, 1, sweep.StatusDone, 0.5, 0, 0.5)
 		runOne(t, db, sw.Runs[2*i+1].ID, ownerA, 1, sweep.StatusDone, 0.5, d, 0.5)
 	}
-	cs, err := db.Configs(ctx, "range")
+	cs, err := db.configs(ctx, "range")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ Example:
 		return err
 	}
 	if len(sweeps) == 0 {
-		fmt.Fprintf(stdout, "no sweeps in %s: run 'sweep run configs/*.toml' first\n", db.Path())
+		fmt.Fprintf(stdout, "no sweeps in %s: run 'sweep run configs/*.toml' first\n", db.Location())
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

@@ -254,8 +254,8 @@ func TestReadCommands(t *testing.T) {
 
 func runsOf(t *testing.T, path, sweepName string) []sweep.RunResult {
 	t.Helper()
-	db := openStore(t, path)
-	runs, err := db.Runs(context.Background(), store.RunFilter{Sweep: sweepName})
+	db := openTestStore(t, path)
+	runs, err := db.Runs(context.Background(), sweep.RunFilter{Sweep: sweepName})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,8 +273,8 @@ func TestParallelRunsDeterministic(t *testing.T) {
 		if _, errOut, code := sweepCmd(t, "run", "-j", jobs, "--db", db, "--progress", "none", f); code != 0 {
 			t.Fatalf("-j %s: %s", jobs, errOut)
 		}
-		s := openStore(t, db)
-		eps, err := s.Epochs(context.Background(), store.RunFilter{})
+		s := openTestStore(t, db)
+		eps, err := s.Epochs(context.Background(), sweep.RunFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,8 +297,8 @@ func TestParallelRunsDeterministic(t *testing.T) {
 	}
 }
 
-// openStore opens the database at path for the rest of the test.
-func openStore(t testing.TB, path string) *store.DB {
+// openTestStore opens the database at path for the rest of the test.
+func openTestStore(t testing.TB, path string) *store.DB {
 	t.Helper()
 	db, err := store.Open(path)
 	if err != nil {

@@ -133,7 +133,7 @@ func epochsRecorded(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	eps, err := db.Epochs(context.Background(), store.RunFilter{})
+	eps, err := db.Epochs(context.Background(), sweep.RunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,19 +150,19 @@ func epochsRecorded(t *testing.T, path string) int {
 // once for both splits and that the file passes SQLite's integrity check.
 func checkComplete(t *testing.T, path, sweepName string, runs, epochs int) {
 	t.Helper()
-	db := openStore(t, path)
+	db := openTestStore(t, path)
 	ctx := context.Background()
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Error(err)
 	}
-	rs, err := db.Runs(ctx, store.RunFilter{Sweep: sweepName})
+	rs, err := db.Runs(ctx, sweep.RunFilter{Sweep: sweepName})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rs) != runs {
 		t.Fatalf("%d runs, want %d", len(rs), runs)
 	}
-	eps, err := db.Epochs(ctx, store.RunFilter{Sweep: sweepName})
+	eps, err := db.Epochs(ctx, sweep.RunFilter{Sweep: sweepName})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"sweep"
 	"sweep/reports"
-	"sweep/store"
 )
 
 // stringList is a repeatable string flag.
@@ -60,7 +60,7 @@ Example:
 	if err != nil {
 		return err
 	}
-	opt := reports.Options{Metric: *metric, Generated: time.Now(), Version: programVersion(), DBPath: db.Path()}
+	opt := reports.Options{Metric: *metric, Generated: time.Now(), Version: programVersion(), DBPath: db.Location()}
 	var buf bytes.Buffer
 	if err := reports.Write(&buf, data, opt); err != nil {
 		return err
@@ -83,7 +83,7 @@ Example:
 }
 
 // reportData reads everything the report needs from the store.
-func reportData(ctx context.Context, db *store.DB, only []string) ([]reports.SweepData, error) {
+func reportData(ctx context.Context, db sweep.Reader, only []string) ([]reports.SweepData, error) {
 	infos, err := db.Sweeps(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func reportData(ctx context.Context, db *store.DB, only []string) ([]reports.Swe
 			continue
 		}
 		delete(want, info.Name)
-		f := store.RunFilter{Sweep: info.Name}
+		f := sweep.RunFilter{Sweep: info.Name}
 		d := reports.SweepData{Info: info}
 		if d.Runs, err = db.Runs(ctx, f); err != nil {
 			return nil, err
@@ -112,7 +112,7 @@ func reportData(ctx context.Context, db *store.DB, only []string) ([]reports.Swe
 		out = append(out, d)
 	}
 	for name := range want {
-		return nil, usageError{fmt.Errorf("--sweep %q: no such sweep in %s (see 'sweep ls')", name, db.Path())}
+		return nil, usageError{fmt.Errorf("--sweep %q: no such sweep in %s (see 'sweep ls')", name, db.Location())}
 	}
 	return out, nil
 }

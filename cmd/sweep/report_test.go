@@ -18,7 +18,7 @@ import (
 // plausible metrics through the store, as 'sweep run' would.
 func syntheticDB(t testing.TB, path string, runs, epochs int) {
 	t.Helper()
-	db := openStore(t, path)
+	db := openTestStore(t, path)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
 	sw := sweep.Sweep{Name: "big", Description: "synthetic", File: "big.toml", Source: "name = \"big\"\n", Hash: "00"}

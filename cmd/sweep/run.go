@@ -17,7 +17,6 @@ import (
 	"sweep/mnist"
 	"sweep/model"
 	"sweep/pipeline"
-	"sweep/store"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -67,7 +66,7 @@ Example:
 		return usageError{err}
 	}
 
-	db, err := store.Open(*dbPath)
+	db, err := openStore(*dbPath)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ Example:
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d sweeps, %d runs: %s; database %s\n", len(sweeps), len(ids), countsText(counts), db.Path())
+	fmt.Fprintf(stdout, "%d sweeps, %d runs: %s; database %s\n", len(sweeps), len(ids), countsText(counts), db.Location())
 	if counts[sweep.StatusDone] == len(ids) {
 		fmt.Fprintln(stdout, "nothing to do: every run is done")
 		return nil
@@ -123,7 +122,7 @@ Example:
 		return err
 	}
 	fmt.Fprintf(stdout, "finished: %s (this process: %d done, %d failed, %d interrupted); database %s\n",
-		countsText(counts), r.done, r.failed, r.interrupted, db.Path())
+		countsText(counts), r.done, r.failed, r.interrupted, db.Location())
 	if r.err != nil {
 		return r.err
 	}
@@ -147,7 +146,7 @@ func defaultJobs() int { return max(1, runtime.NumCPU()) }
 
 // runner trains claimed runs until none is left.
 type runner struct {
-	db       *store.DB
+	db       sweep.Store
 	owner    sweep.Owner
 	lease    time.Duration
 	ids      []string

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"sweep"
-	"sweep/store"
 )
 
 // runSortKeys are the columns 'sweep runs --sort' accepts, with whether
@@ -63,7 +62,7 @@ Example:
 		return err
 	}
 	defer db.Close()
-	runs, err := db.Runs(ctx, store.RunFilter{Sweep: *sweepName, Status: sweep.Status(*status)})
+	runs, err := db.Runs(ctx, sweep.RunFilter{Sweep: *sweepName, Status: sweep.Status(*status)})
 	if err != nil {
 		return err
 	}

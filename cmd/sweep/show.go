@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"sweep"
-	"sweep/store"
 )
 
 func cmdShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,7 +51,7 @@ Example:
 		fmt.Fprintf(tw, "  %s\t%s\n", kv[0], kv[1])
 	}
 	tw.Flush()
-	epochs, err := db.Epochs(ctx, store.RunFilter{IDs: []string{r.RunID}})
+	epochs, err := db.Epochs(ctx, sweep.RunFilter{IDs: []string{r.RunID}})
 	if err != nil {
 		return err
 	}

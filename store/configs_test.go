@@ -64,4 +64,3 @@ func (db *DB) configs(ctx context.Context, sweepName string) ([]configResult, er
 	}
 	return out, nil
 }
-

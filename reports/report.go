@@ -127,14 +127,53 @@ func floorY(p *plot.Plot, floor float64, what string) string {
 	return ""
 }
 
+// noRuns is the note of a figure group with nothing to draw yet.
+const noRuns = "No finished runs yet."
+
+// add appends a drawn figure to the group, its caption from caption(p)
+// when not nil; a figure that could not be drawn is listed with the error
+// as its caption, and one with nothing to draw (ErrNoData) is left out.
+func (g *figGroup) add(f figure, err error, caption func(p *plot.Plot) string) {
+	switch {
+	case errors.Is(err, ErrNoData):
+	case err != nil:
+		g.Figures = append(g.Figures, figure{Name: f.Name, Title: f.Title, Caption: "Could not draw: " + err.Error()})
+	default:
+		if caption != nil {
+			f.Caption = caption(f.Plot)
+		}
+		g.Figures = append(g.Figures, f)
+	}
+}
+
+// noteIfEmpty sets the group's note, unless it has figures or a note
+// already: because if given, else that no run has finished.
+func (g *figGroup) noteIfEmpty(because string) {
+	if len(g.Figures) > 0 || g.Note != "" {
+		return
+	}
+	g.Note = noRuns
+	if because != "" {
+		g.Note = because
+	}
+}
+
 // figures builds every figure group of one sweep.
 func (a *analysis) figures() []figGroup {
-	m := a.metric
-	noRuns := "No finished runs yet."
-	ref := a.data.Reference
-	var groups []figGroup
+	return []figGroup{a.curveFigures(), a.lossFigures(), a.effectFigures(), a.heatMapFigures(), a.scatterFigures()}
+}
 
-	// Learning curves.
+// refLabel names the sweep's reference in legends.
+func refLabel(ref *sweep.Reference) string {
+	if ref.Label == "" {
+		return "reference"
+	}
+	return ref.Label
+}
+
+// curveFigures draws the test learning curves of the best configurations.
+func (a *analysis) curveFigures() figGroup {
+	m, ref := a.metric, a.data.Reference
 	lc := figGroup{ID: "curves", Title: "Learning curves"}
 	shown := a.ranked
 	capNote := ""
@@ -153,10 +192,7 @@ func (a *analysis) figures() []figGroup {
 		{"curves-sum-accuracy", "Test sum accuracy", MetricSumAccuracy, nil},
 	}
 	if ref != nil && ref.Epoch > 0 {
-		lbl := ref.Label
-		if lbl == "" {
-			lbl = "reference"
-		}
+		lbl := refLabel(ref)
 		specs[0].ref = &RefPoint{Label: fmt.Sprintf("%s: %s after %s", lbl, MetricAccuracy.Format(ref.DigitAccuracy), plural(ref.Epoch, "epoch", "epochs")), Epoch: float64(ref.Epoch), Value: 100 * ref.DigitAccuracy}
 		specs[1].ref = &RefPoint{Label: fmt.Sprintf("%s: R² %s after %s", lbl, formatNum(ref.SumR2), plural(ref.Epoch, "epoch", "epochs")), Epoch: float64(ref.Epoch), Value: ref.SumR2}
 	}
@@ -186,87 +222,81 @@ func (a *analysis) figures() []figGroup {
 			curves = append(curves, curve(label, ConfigCurve(c, a.idx, "test", displayOf(s.metric))))
 		}
 		p, err := LearningCurves(s.title+" by epoch"+titleSuffix, s.metric.AxisLabel(), curves, s.ref)
-		if errors.Is(err, ErrNoData) {
-			continue
-		}
-		cap := "Mean over seeds per configuration (line); shaded band: min–max over seeds."
-		if err != nil {
-			lc.Figures = append(lc.Figures, figure{Name: s.name, Title: s.title, Caption: "Could not draw: " + err.Error()})
-			continue
-		}
-		if s.metric == MetricR2 {
-			cap += " R² = 1 − SSE/SST: 1 is perfect, 0 is no better than predicting the mean sum." + floorY(p, r2Floor, "values")
-		}
-		if s.ref != nil {
-			cap += " Star and dashed line: the reference's published figure."
-		}
-		lc.Figures = append(lc.Figures, figure{Name: s.name, Title: s.title, Caption: cap + capNote, Plot: p})
+		lc.add(figure{Name: s.name, Title: s.title, Plot: p}, err, func(p *plot.Plot) string {
+			cap := "Mean over seeds per configuration (line); shaded band: min–max over seeds."
+			if s.metric == MetricR2 {
+				cap += " R² = 1 − SSE/SST: 1 is perfect, 0 is no better than predicting the mean sum." + floorY(p, r2Floor, "values")
+			}
+			if s.ref != nil {
+				cap += " Star and dashed line: the reference's published figure."
+			}
+			return cap + capNote
+		})
 	}
-	if len(lc.Figures) == 0 {
-		lc.Note = noRuns
-	}
-	groups = append(groups, lc)
+	lc.noteIfEmpty("")
+	return lc
+}
 
-	// Train vs test loss for the best and worst configuration.
+// lossFigures draws train against test loss of the best and worst
+// configuration.
+func (a *analysis) lossFigures() figGroup {
+	m := a.metric
 	tt := figGroup{ID: "loss", Title: "Train vs. test loss", Intro: "Best and worst configuration by " + m.Name() + ". Solid: test split, after each epoch; dashed: train split, averaged over the epoch's batches while it trained."}
-	if best, worst, ok := BestWorst(a.ranked, m); ok {
-		pick := []Config{best}
-		colors := []int{0}
-		if worst.Key != best.Key {
-			pick = append(pick, worst)
-			wi := len(a.ranked) - 1
-			for i, c := range a.ranked {
-				if c.Key == worst.Key {
-					wi = i
-				}
-			}
-			if wi >= MaxCurves || wi%len(Palette) == 0 {
-				wi = 3
-			}
-			colors = append(colors, wi)
-		}
-		for _, spec := range []struct {
-			name, title, y string
-			f              func(sweep.SplitMetrics) float64
-		}{
-			{"loss-digit-nll", "Digit NLL, train vs. test", "digit NLL (nats)", func(s sweep.SplitMetrics) float64 { return s.DigitNLL }},
-			{"loss-sum-mse", "Sum MSE, train vs. test", "sum MSE", func(s sweep.SplitMetrics) float64 { return s.SumMSE }},
-		} {
-			var pairs []SplitCurves
-			for i, c := range pick {
-				role := "best"
-				if i == 1 {
-					role = "worst"
-				}
-				col, _ := paletteStyle(colors[i])
-				pairs = append(pairs, SplitCurves{
-					Label: role + ": " + c.Label,
-					Train: curve("", ConfigCurve(c, a.idx, "train", spec.f)),
-					Test:  curve("", ConfigCurve(c, a.idx, "test", spec.f)),
-					Color: col,
-				})
-			}
-			p, err := TrainTestLoss(spec.title, spec.y, pairs)
-			if errors.Is(err, ErrNoData) {
-				continue
-			}
-			if err != nil {
-				tt.Figures = append(tt.Figures, figure{Name: spec.name, Title: spec.title, Caption: "Could not draw: " + err.Error()})
-				continue
-			}
-			cap := "Mean over seeds; band: min–max over seeds."
-			if spec.name == "loss-sum-mse" {
-				cap += " For the classify head the MSE is that of the arg-max class."
-			}
-			tt.Figures = append(tt.Figures, figure{Name: spec.name, Title: spec.title, Caption: cap, Plot: p})
-		}
+	best, worst, ok := BestWorst(a.ranked, m)
+	if !ok {
+		tt.noteIfEmpty("")
+		return tt
 	}
-	if len(tt.Figures) == 0 {
-		tt.Note = noRuns
+	pick := []Config{best}
+	colors := []int{0}
+	if worst.Key != best.Key {
+		pick = append(pick, worst)
+		wi := len(a.ranked) - 1
+		for i, c := range a.ranked {
+			if c.Key == worst.Key {
+				wi = i
+			}
+		}
+		if wi >= MaxCurves || wi%len(Palette) == 0 {
+			wi = 3
+		}
+		colors = append(colors, wi)
 	}
-	groups = append(groups, tt)
+	for _, spec := range []struct {
+		name, title, y string
+		f              func(sweep.SplitMetrics) float64
+	}{
+		{"loss-digit-nll", "Digit NLL, train vs. test", "digit NLL (nats)", func(s sweep.SplitMetrics) float64 { return s.DigitNLL }},
+		{"loss-sum-mse", "Sum MSE, train vs. test", "sum MSE", func(s sweep.SplitMetrics) float64 { return s.SumMSE }},
+	} {
+		var pairs []SplitCurves
+		for i, c := range pick {
+			role := "best"
+			if i == 1 {
+				role = "worst"
+			}
+			col, _ := paletteStyle(colors[i])
+			pairs = append(pairs, SplitCurves{
+				Label: role + ": " + c.Label,
+				Train: curve("", ConfigCurve(c, a.idx, "train", spec.f)),
+				Test:  curve("", ConfigCurve(c, a.idx, "test", spec.f)),
+				Color: col,
+			})
+		}
+		p, err := TrainTestLoss(spec.title, spec.y, pairs)
+		cap := "Mean over seeds; band: min–max over seeds."
+		if spec.name == "loss-sum-mse" {
+			cap += " For the classify head the MSE is that of the arg-max class."
+		}
+		tt.add(figure{Name: spec.name, Title: spec.title, Caption: cap, Plot: p}, err, nil)
+	}
+	tt.noteIfEmpty("")
+	return tt
+}
 
-	// Effect of each varied setting.
+// effectFigures draws the final metric against each setting that varies.
+func (a *analysis) effectFigures() figGroup {
+	m := a.metric
 	ef := figGroup{ID: "effects", Title: "Effect of each setting", Intro: fmt.Sprintf("Final %s of every finished run per value of each setting that varies (points jittered sideways); bar: mean over the runs with that value, pooled over the other settings unless coloured.", m.Name())}
 	headVaries := slices.Contains(a.varying, "head")
 	for _, name := range a.varying {
@@ -287,33 +317,28 @@ func (a *analysis) figures() []figGroup {
 		}
 		title := fmt.Sprintf("%s by %s", firstUpper(m.Name()), name)
 		p, err := EffectPlot(title, name, m.AxisLabel(), groupsE)
-		if err != nil {
-			ef.Figures = append(ef.Figures, figure{Name: "effect-" + name, Title: title, Caption: "Could not draw: " + err.Error()})
-			continue
-		}
-		cap := ""
-		if by != "" {
-			cap = "Colour: head form, each with its own mean bar."
-		}
-		if m == MetricR2 {
-			cap += floorY(p, r2Floor, "runs")
-		}
 		w := clampLen(vg.Length(len(groupsE))*vg.Points(68)+vg.Points(90), FigureWidth, 2*FigureWidth)
-		ef.Figures = append(ef.Figures, figure{Name: "effect-" + name, Title: title, Caption: strings.TrimSpace(cap), Plot: p, Raster: points > rasterPoints, W: w})
+		ef.add(figure{Name: "effect-" + name, Title: title, Plot: p, Raster: points > rasterPoints, W: w}, err, func(p *plot.Plot) string {
+			cap := ""
+			if by != "" {
+				cap = "Colour: head form, each with its own mean bar."
+			}
+			if m == MetricR2 {
+				cap += floorY(p, r2Floor, "runs")
+			}
+			return strings.TrimSpace(cap)
+		})
 	}
-	if len(ef.Figures) == 0 {
-		switch {
-		case len(a.ranked) == 0:
-			ef.Note = noRuns
-		case len(a.varying) == 0:
-			ef.Note = "No setting varies in this sweep: its runs differ only in the seed."
-		default:
-			ef.Note = noRuns
-		}
+	if len(a.ranked) > 0 && len(a.varying) == 0 {
+		ef.noteIfEmpty("No setting varies in this sweep: its runs differ only in the seed.")
 	}
-	groups = append(groups, ef)
+	ef.noteIfEmpty("")
+	return ef
+}
 
-	// Heat maps of pairs of settings.
+// heatMapFigures draws the final metric over pairs of varying settings.
+func (a *analysis) heatMapFigures() figGroup {
+	m := a.metric
 	hm := figGroup{ID: "heatmaps", Title: "Pairs of settings", Intro: fmt.Sprintf("Mean final %s over the finished runs in each cell; brighter is better.", m.Name())}
 	var pairs [][2]string
 	for i := 0; i < len(a.varying); i++ {
@@ -321,9 +346,8 @@ func (a *analysis) figures() []figGroup {
 			pairs = append(pairs, [2]string{a.varying[i], a.varying[j]})
 		}
 	}
-	skipped := 0
 	if len(pairs) > MaxHeatMaps {
-		skipped = len(pairs) - MaxHeatMaps
+		hm.Intro += fmt.Sprintf(" %d more pairs are not drawn.", len(pairs)-MaxHeatMaps)
 		pairs = pairs[:MaxHeatMaps]
 	}
 	for _, pr := range pairs {
@@ -342,13 +366,9 @@ func (a *analysis) figures() []figGroup {
 		}
 		title := fmt.Sprintf("%s: %s × %s", firstUpper(m.Name()), pr[0], pr[1])
 		p, err := HeatMap(title, "mean "+m.Name()+unitSuffix(m), g, m.LowerIsBetter())
-		if err != nil {
-			hm.Figures = append(hm.Figures, figure{Name: "heat-" + pr[0] + "-" + pr[1], Title: title, Caption: "Could not draw: " + err.Error()})
-			continue
-		}
-		nText := fmt.Sprintf("%d runs per cell", lo)
+		cap := fmt.Sprintf("%d runs per cell.", lo)
 		if lo != hi {
-			nText = fmt.Sprintf("%d–%d runs per cell", lo, hi)
+			cap = fmt.Sprintf("%d–%d runs per cell.", lo, hi)
 		}
 		var others []string
 		for _, v := range a.varying {
@@ -356,30 +376,24 @@ func (a *analysis) figures() []figGroup {
 				others = append(others, v)
 			}
 		}
-		cap := nText + "."
 		if len(others) > 0 {
 			cap += " Pooled over " + strings.Join(others, ", ") + "."
 		}
 		w := clampLen(vg.Length(len(g.XValues))*vg.Points(62)+vg.Points(90), 8*vg.Centimeter, 2*FigureWidth)
 		h := clampLen(vg.Length(len(g.YValues))*vg.Points(34)+vg.Points(90), 6*vg.Centimeter, 2*FigureHeight)
-		hm.Figures = append(hm.Figures, figure{Name: "heat-" + pr[0] + "-" + pr[1], Title: title, Caption: cap, Plot: p, W: w, H: h})
+		hm.add(figure{Name: "heat-" + pr[0] + "-" + pr[1], Title: title, Caption: cap, Plot: p, W: w, H: h}, err, nil)
 	}
-	if skipped > 0 {
-		hm.Intro += fmt.Sprintf(" %d more pairs are not drawn.", skipped)
+	if len(a.ranked) > 0 && len(a.varying) < 2 {
+		hm.noteIfEmpty(fmt.Sprintf("Needs two settings that vary; this sweep varies %s.", plural(len(a.varying), "setting", "settings")))
 	}
-	if len(hm.Figures) == 0 {
-		switch {
-		case len(a.ranked) == 0:
-			hm.Note = noRuns
-		case len(a.varying) < 2:
-			hm.Note = fmt.Sprintf("Needs two settings that vary; this sweep varies %s.", plural(len(a.varying), "setting", "settings"))
-		default:
-			hm.Note = noRuns
-		}
-	}
-	groups = append(groups, hm)
+	hm.noteIfEmpty("")
+	return hm
+}
 
-	// Digit accuracy vs sum R², coloured by head.
+// scatterFigures draws every finished run's digit accuracy against its sum
+// R², coloured by head.
+func (a *analysis) scatterFigures() figGroup {
+	ref := a.data.Reference
 	sc := figGroup{ID: "scatter", Title: "Digit accuracy vs. sum R²", Intro: "Final test metrics of every finished run, coloured by head form."}
 	byHead := map[string][]Point{}
 	var heads []string
@@ -401,23 +415,14 @@ func (a *analysis) figures() []figGroup {
 	}
 	var refPt *LabeledPoint
 	if ref != nil {
-		lbl := ref.Label
-		if lbl == "" {
-			lbl = "reference"
-		}
-		refPt = &LabeledPoint{Label: fmt.Sprintf("%s (after %s)", lbl, plural(ref.Epoch, "epoch", "epochs")), X: 100 * ref.DigitAccuracy, Y: ref.SumR2}
+		refPt = &LabeledPoint{Label: fmt.Sprintf("%s (after %s)", refLabel(ref), plural(ref.Epoch, "epoch", "epochs")), X: 100 * ref.DigitAccuracy, Y: ref.SumR2}
 	}
-	if p, err := AccuracyR2Scatter("Digit accuracy vs. sum R², all runs", sgroups, refPt); err == nil {
-		cap := strings.TrimSpace(floorY(p, r2Floor, "runs"))
-		sc.Figures = append(sc.Figures, figure{Name: "scatter-accuracy-r2", Title: "Digit accuracy vs. sum R²", Caption: cap, Plot: p, Raster: points > rasterPoints})
-	} else if !errors.Is(err, ErrNoData) {
-		sc.Figures = append(sc.Figures, figure{Name: "scatter-accuracy-r2", Title: "Digit accuracy vs. sum R²", Caption: "Could not draw: " + err.Error()})
-	}
-	if len(sc.Figures) == 0 {
-		sc.Note = noRuns
-	}
-	groups = append(groups, sc)
-	return groups
+	p, err := AccuracyR2Scatter("Digit accuracy vs. sum R², all runs", sgroups, refPt)
+	sc.add(figure{Name: "scatter-accuracy-r2", Title: "Digit accuracy vs. sum R²", Plot: p, Raster: points > rasterPoints}, err, func(p *plot.Plot) string {
+		return strings.TrimSpace(floorY(p, r2Floor, "runs"))
+	})
+	sc.noteIfEmpty("")
+	return sc
 }
 
 func unitSuffix(m Metric) string {

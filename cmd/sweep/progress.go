@@ -272,12 +272,20 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%ds", s)
 }
 
-// runLabel names a run compactly: sweep/id and its main settings.
+// runLabel names a run compactly: sweep/id, its main settings and the
+// later ones it sets.
 func runLabel(r sweep.RunSpec) string {
 	s := r.Settings
 	opt := fmt.Sprintf("%s lr=%g", s.Optimizer, s.LR)
 	if s.Optimizer == sweep.OptimizerSGD && s.Momentum != 0 {
 		opt += fmt.Sprintf(" m=%g", s.Momentum)
+	}
+	// The later settings (sweep.Setting.Later) show when they are not at
+	// their defaults.
+	for _, d := range sweep.SettingDefs() {
+		if d.Later && !d.IsDefault(d.Value(s)) {
+			opt += " " + d.Key + "=" + d.Text(s)
+		}
 	}
 	return fmt.Sprintf("%s/%s %s h=%d w=%g/%g %s seed=%d", r.Sweep, r.ID[:min(6, len(r.ID))], s.Head, s.SumHidden, s.DigitWeight, s.SumWeight, opt, s.Seed)
 }

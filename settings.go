@@ -235,6 +235,14 @@ func fraction(v any) string {
 	return ""
 }
 
+// orEnum resolves an empty enum value that means def.
+func orEnum[E ~string](v, def E) E {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
 // orDefault resolves a zero int that means def.
 func orDefault(v, def int) int64 {
 	if v == 0 {
@@ -264,13 +272,14 @@ var registry = []Setting{
 	{Key: "sum_input", Kind: KindEnum, Default: string(SumInputLogProbs), Later: true,
 		Values: []string{string(SumInputLogProbs), string(SumInputProbs)},
 		Doc:    `what the sum head reads from the digit head: its "log_probs" (the notebook's) or "probs"`,
-		get: func(s Settings) any {
-			if s.SumInput == "" {
-				return string(SumInputLogProbs)
-			}
-			return string(s.SumInput)
-		},
-		set: func(s *Settings, v any) { s.SumInput = SumInput(v.(string)) }},
+		get:    func(s Settings) any { return string(orEnum(s.SumInput, SumInputLogProbs)) },
+		set:    func(s *Settings, v any) { s.SumInput = SumInput(v.(string)) }},
+	{Key: "sum_loss", Kind: KindEnum, Default: string(SumLossMSE), Later: true,
+		Values:   []string{string(SumLossMSE), string(SumLossBroadcastMSE)},
+		Doc:      `loss of the regression head: "mse", or "broadcast_mse", the mean of (p_i − t_j)² over all pairs of a batch (what PyTorch computes for predictions of shape (N, 1) and targets (N,))`,
+		requires: regressionOnly,
+		get:      func(s Settings) any { return string(orEnum(s.SumLoss, SumLossMSE)) },
+		set:      func(s *Settings, v any) { s.SumLoss = SumLoss(v.(string)) }},
 	{Key: "conv1_channels", Kind: KindInt, Default: int64(DefaultConv1Channels), Later: true, Range: "1 to 512",
 		Doc:   "output channels of the trunk's first 5×5 convolution",
 		check: between(1, 512),
@@ -336,6 +345,12 @@ var registry = []Setting{
 		check: between(1, TrainImages),
 		get:   func(s Settings) any { return int64(s.TrainImages()) },
 		set:   func(s *Settings, v any) { s.TrainSize = int(i64(v)) }},
+	{Key: "pairing", Kind: KindEnum, Default: string(PairingAligned), Later: true,
+		Values:   []string{string(PairingAligned), string(PairingShuffled)},
+		Doc:      `how training images meet addends and sum targets: "aligned", or "shuffled": each image gets another image's addend and sum target, re-drawn every epoch (two independently shuffled loaders); the test split stays aligned`,
+		requires: regressionOnly,
+		get:      func(s Settings) any { return string(orEnum(s.Pairing, PairingAligned)) },
+		set:      func(s *Settings, v any) { s.Pairing = Pairing(v.(string)) }},
 	{Key: "seed", Kind: KindInt, Default: int64(1), PerRun: true, Range: "any",
 		Doc: "seed of the weights, shuffling, dropout and training addends; in sweep files the base seed, only in [train]",
 		get: func(s Settings) any { return s.Seed },

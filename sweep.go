@@ -53,6 +53,35 @@ const (
 	SumInputProbs SumInput = "probs"
 )
 
+// SumLoss is the regression head's loss.
+type SumLoss string
+
+const (
+	// SumLossMSE is the mean squared error of each prediction against its
+	// own target.
+	SumLossMSE SumLoss = "mse"
+	// SumLossBroadcastMSE is the mean of (p_i − t_j)² over all N² pairs of
+	// a batch: what PyTorch's F.mse_loss computes when the predictions have
+	// shape (N, 1) and the targets (N,), one of the notebook's suspected
+	// bugs. Its minimum puts every prediction at the batch's mean target.
+	SumLossBroadcastMSE SumLoss = "broadcast_mse"
+)
+
+// Pairing is how training images meet their addends and sum targets.
+type Pairing string
+
+const (
+	// PairingAligned gives each image its own addend and the target
+	// label + addend.
+	PairingAligned Pairing = "aligned"
+	// PairingShuffled gives each training image the addend and the sum
+	// target of another image, re-drawn every epoch from the run's seed,
+	// as two independently shuffled data loaders do (the notebook's other
+	// suspected bug). The digit target stays the image's own, and the
+	// test split stays aligned.
+	PairingShuffled Pairing = "shuffled"
+)
+
 // Settings are the settings of one training run. Every field is an explicit
 // input; nothing is read from globals. The registry (settings.go) describes
 // each field: its key, default, range and meaning.
@@ -63,13 +92,15 @@ const (
 // (not both); Momentum 0 is plain SGD; Dropout and WeightDecay 0 are off;
 // TrainSize 0 means all 60,000 training images; Conv1Channels,
 // Conv2Channels and FCHidden 0 mean the classic widths 10, 20 and 50;
-// SumInput "" means log_probs; Seed 0 is a valid seed. BatchSize, Epochs
+// SumInput "" means log_probs; SumLoss "" means mse; Pairing "" means
+// aligned; Seed 0 is a valid seed. BatchSize, Epochs
 // and LR must be positive. Resolved replaces the zero values that stand
 // for defaults by those defaults.
 type Settings struct {
 	Head          Head      `json:"head"`
 	SumHidden     int       `json:"sum_hidden"`
 	SumInput      SumInput  `json:"sum_input"`
+	SumLoss       SumLoss   `json:"sum_loss"`
 	Conv1Channels int       `json:"conv1_channels"`
 	Conv2Channels int       `json:"conv2_channels"`
 	FCHidden      int       `json:"fc_hidden"`
@@ -83,6 +114,7 @@ type Settings struct {
 	BatchSize     int       `json:"batch_size"`
 	Epochs        int       `json:"epochs"`
 	TrainSize     int       `json:"train_size"`
+	Pairing       Pairing   `json:"pairing"`
 	Seed          int64     `json:"seed"`
 }
 
@@ -157,6 +189,7 @@ type SplitMetrics struct {
 	SumR2         float64 `json:"r2"`           // 1 - SSE/SST over the split
 	SumAccuracy   float64 `json:"sum_accuracy"` // fraction in [0, 1]
 	SumNLL        float64 `json:"sum_nll"`      // classify head only; NaN for regression
+	SumPredStd    float64 `json:"sum_pred_std"` // standard deviation of the sum prediction over the split (divisor n); near 0 when the head has collapsed to a constant
 	Samples       int     `json:"samples"`
 }
 

@@ -37,6 +37,9 @@ func TestValidate(t *testing.T) {
 		{func(s *Settings) { s.Conv2Channels = 513 }, "conv2_channels"},
 		{func(s *Settings) { s.FCHidden = 5000 }, "fc_hidden"},
 		{func(s *Settings) { s.SumInput = "logits" }, "sum_input"},
+		{func(s *Settings) { s.SumLoss = SumLossBroadcastMSE }, `sum_loss = "broadcast_mse": only with head = "regression"`},
+		{func(s *Settings) { s.Pairing = PairingShuffled }, `pairing = "shuffled": only with head = "regression"`},
+		{func(s *Settings) { s.Pairing = "random" }, "pairing"},
 	} {
 		s := valid()
 		tc.change(&s)
@@ -106,11 +109,15 @@ func TestLaterSettingsKeepIDs(t *testing.T) {
 		{"conv2_channels", func(s *Settings) { s.Conv2Channels = 32 }},
 		{"fc_hidden", func(s *Settings) { s.FCHidden = 128 }},
 		{"sum_input", func(s *Settings) { s.SumInput = SumInputProbs }},
+		{"sum_loss", func(s *Settings) { s.Head, s.SumLoss = HeadRegression, SumLossBroadcastMSE }},
+		{"pairing", func(s *Settings) { s.Head, s.Pairing = HeadRegression, PairingShuffled }},
 	} {
 		o := valid()
 		c.change(&o)
 		id := RunID("heads", o)
-		if id == pinnedRunID {
+		base := valid()
+		base.Head = o.Head
+		if id == RunID("heads", base) {
 			t.Errorf("%s away from its default keeps the default's id", c.name)
 		}
 		if other, dup := seen[id]; dup {

@@ -33,6 +33,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		{"classify", func(s *sweep.Settings) { s.Head = sweep.HeadClassify }},
 		{"regression, widths 4/6/12, probs, dropout 0.3", later(sweep.HeadRegression)},
 		{"classify, widths 4/6/12, probs, dropout 0.3", later(sweep.HeadClassify)},
+		{"regression, broadcast_mse", func(s *sweep.Settings) { s.Head, s.SumLoss = sweep.HeadRegression, sweep.SumLossBroadcastMSE }},
 	}
 	for _, c := range cases {
 		s := settings(sweep.HeadRegression)

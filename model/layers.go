@@ -94,6 +94,7 @@ type SumHead struct {
 	Form             sweep.Head
 	Hidden           int            // 0: a single linear layer
 	Input            sweep.SumInput // what it reads of the digit head
+	LossForm         sweep.SumLoss  // regression: mse or broadcast_mse
 	hiddenW, hiddenB *G.Node
 	outW, outB       *G.Node
 	stock            bool // gorgonia's own ops for the layers, as Trunk.stock
@@ -118,8 +119,10 @@ func sumHeadParams(form sweep.Head, hidden int) []param {
 		param{"sum.out.b", tensor.Shape{out}, in})
 }
 
-func newSumHead(g *G.ExprGraph, p *Params, form sweep.Head, hidden int, input sweep.SumInput) *SumHead {
-	h := &SumHead{Form: form, Hidden: hidden, Input: input, outW: bind(g, p, "sum.out.w"), outB: bind(g, p, "sum.out.b")}
+func newSumHead(g *G.ExprGraph, p *Params, s sweep.Settings) *SumHead {
+	h := &SumHead{Form: s.Head, Hidden: s.SumHidden, Input: s.SumInput, LossForm: s.SumLoss,
+		outW: bind(g, p, "sum.out.w"), outB: bind(g, p, "sum.out.b")}
+	hidden := s.SumHidden
 	if hidden > 0 {
 		h.hiddenW, h.hiddenB = bind(g, p, "sum.hidden.w"), bind(g, p, "sum.hidden.b")
 	}
@@ -161,14 +164,18 @@ func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
 }
 
 // Loss is the head's training loss for target: for regression the mean
-// squared error against the sums [batch]; for classify the mean negative
-// log-likelihood of the one-hot sum classes [batch, 19].
+// squared error against the sums [batch] (or, with LossForm
+// broadcast_mse, over all pairs of predictions and sums); for classify
+// the mean negative log-likelihood of the one-hot sum classes [batch, 19].
 func (h *SumHead) Loss(out, target *G.Node) (*G.Node, error) {
 	b := &builder{}
 	var loss *G.Node
-	if h.Form == sweep.HeadClassify {
+	switch {
+	case h.Form == sweep.HeadClassify:
 		loss = b.nll(out, target)
-	} else {
+	case h.LossForm == sweep.SumLossBroadcastMSE:
+		loss = b.broadcastMSE(out, target)
+	default:
 		loss = b.meanSquaredError(out, target)
 	}
 	if b.err != nil {
@@ -251,6 +258,19 @@ func (b *builder) convBlock(x, w, bias *G.Node, inputGrad bool) *G.Node {
 // meanSquaredError is mean((pred - target)²) over the batch.
 func (b *builder) meanSquaredError(pred, target *G.Node) *G.Node {
 	d := b.do(func() (*G.Node, error) { return G.Sub(pred, target) })
+	sq := b.do(func() (*G.Node, error) { return G.Square(d) })
+	return b.do(func() (*G.Node, error) { return G.Mean(sq) })
+}
+
+// broadcastMSE is mean((pred_i − target_j)²) over all N² pairs i, j of
+// pred [N] and target [N]: what PyTorch's F.mse_loss computes when the
+// predictions have shape (N, 1) and the targets (N,) and broadcasting makes
+// an N×N matrix of differences.
+func (b *builder) broadcastMSE(pred, target *G.Node) *G.Node {
+	n := pred.Shape()[0]
+	col := b.reshape(pred, n, 1)
+	row := b.reshape(target, 1, n)
+	d := b.do(func() (*G.Node, error) { return G.BroadcastSub(col, row, []byte{1}, []byte{0}) })
 	sq := b.do(func() (*G.Node, error) { return G.Square(d) })
 	return b.do(func() (*G.Node, error) { return G.Mean(sq) })
 }

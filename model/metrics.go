@@ -12,7 +12,8 @@ import (
 //
 // The sum prediction is, for the regression head, the output itself (its
 // accuracy counts the rounded output) and, for the classify head, the
-// arg-max class; MSE and R² use that prediction.
+// arg-max class; MSE, R² and the prediction's standard deviation over the
+// split use that prediction.
 type Accumulator struct {
 	head sweep.Head
 
@@ -23,6 +24,8 @@ type Accumulator struct {
 	sumY, sumY2  float64 // of the true sums, for SST
 	sumCorrect   int
 	sumNLL       float64
+	predMean     float64 // running mean of the sum prediction (Welford)
+	predM2       float64 // running sum of squared deviations from it
 }
 
 // NewAccumulator starts an empty accumulator for the given head form.
@@ -52,6 +55,9 @@ func (a *Accumulator) Add(digitLogProbs []float64, label byte, sumOut []float64,
 			a.sumCorrect++
 		}
 	}
+	d := pred - a.predMean
+	a.predMean += d / float64(a.n)
+	a.predM2 += d * (pred - a.predMean)
 	a.sumSqErr += (pred - y) * (pred - y)
 	a.sumY += y
 	a.sumY2 += y * y
@@ -67,6 +73,7 @@ func (a *Accumulator) Metrics() sweep.SplitMetrics {
 		SumMSE:        a.sumSqErr / n,
 		SumAccuracy:   float64(a.sumCorrect) / n,
 		SumNLL:        math.NaN(),
+		SumPredStd:    math.Sqrt(a.predM2 / n),
 		Samples:       a.n,
 	}
 	if a.head == sweep.HeadClassify {

@@ -320,6 +320,8 @@ func TestAccumulator(t *testing.T) {
 		check(t, "sum accuracy", m.SumAccuracy, 2.0/3)
 		check(t, "digit accuracy", m.DigitAccuracy, 2.0/3)
 		check(t, "digit nll", m.DigitNLL, (-math.Log(0.91)*2-math.Log(0.01))/3)
+		// Predictions 2.4, 5, 6: Σp² − (Σp)²/3 = 66.76 − 179.56/3 = 20.72/3.
+		check(t, "prediction std", m.SumPredStd, math.Sqrt(20.72/9))
 		if !math.IsNaN(m.SumNLL) {
 			t.Errorf("regression sum NLL %v, want NaN", m.SumNLL)
 		}
@@ -342,6 +344,7 @@ func TestAccumulator(t *testing.T) {
 		check(t, "r2", m.SumR2, 1-64/112.5)
 		check(t, "sum accuracy", m.SumAccuracy, 0.5)
 		check(t, "sum nll", m.SumNLL, (-math.Log(0.9)-math.Log(0.1/18))/2)
+		check(t, "prediction std", m.SumPredStd, 3.5) // classes 3 and 10
 	})
 	t.Run("empty", func(t *testing.T) {
 		m := NewAccumulator(sweep.HeadClassify).Metrics()

@@ -52,7 +52,7 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 	}
 	n.trunk = newTrunk(g, p, drop)
 	n.trunk.stock = stockOps
-	n.head = newSumHead(g, p, s.Head, s.SumHidden, s.SumInput)
+	n.head = newSumHead(g, p, s)
 	n.head.stock = stockOps
 	var err error
 	if n.digitLogProbs, err = n.trunk.Forward(n.x); err != nil {
@@ -119,7 +119,7 @@ func (n *network) fill(split Split, idx []int) {
 			x[i] = float64(v)
 		}
 	}
-	oneHot(n.addendT, 10, idx, func(i int) int { return int(split.Addends[i]) })
+	oneHot(n.addendT, 10, idx, func(i int) int { return int(split.Addend(i)) })
 	if n.digitT == nil {
 		return
 	}

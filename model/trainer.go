@@ -53,10 +53,45 @@ func (c Config) evalBatch() int {
 type Split struct {
 	*mnist.Set
 	Addends []byte
+
+	// Partner, when not nil, misaligns the pairs (sweep.PairingShuffled):
+	// example i gets the addend and the sum target of example Partner[i],
+	// while its image and digit label stay its own.
+	Partner []int
 }
 
-// Sum is example i's target: its digit plus its addend.
-func (s Split) Sum(i int) byte { return s.Labels[i] + s.Addends[i] }
+// partner is the example whose addend and sum example i gets.
+func (s Split) partner(i int) int {
+	if s.Partner == nil {
+		return i
+	}
+	return s.Partner[i]
+}
+
+// Addend is example i's addend.
+func (s Split) Addend(i int) byte { return s.Addends[s.partner(i)] }
+
+// Sum is example i's sum target: its digit plus its addend, or, with
+// Partner, its partner's.
+func (s Split) Sum(i int) byte {
+	k := s.partner(i)
+	return s.Labels[k] + s.Addends[k]
+}
+
+// pairingStream separates the shuffled pairing's generator from the other
+// generators seeded by the run's seed.
+const pairingStream = 0x9a1e0000 << 32
+
+// shuffledPartners draws the epoch's misaligned pairing of the first n
+// examples: a permutation from the run's seed and the epoch number, as a
+// second, independently shuffled data loader would give.
+func shuffledPartners(partners []int, seed int64, epoch int) {
+	for i := range partners {
+		partners[i] = i
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), pairingStream|uint64(epoch)))
+	rng.Shuffle(len(partners), func(i, j int) { partners[i], partners[j] = partners[j], partners[i] })
+}
 
 // Recorder receives a run's progress. Batch is called after every training
 // batch; Epoch after every epoch with its metrics, and an error it returns
@@ -78,7 +113,9 @@ func (e *DivergedError) Error() string {
 
 // Train trains one run from scratch: Settings.Epochs passes over the first
 // Settings.TrainImages() examples of train in an order shuffled from the
-// seed, each followed by an evaluation on all of test. Shuffling drops the
+// seed, each followed by an evaluation on all of test. With pairing
+// "shuffled" the training examples' addends and sums are re-paired every
+// epoch (Split.Partner); test stays aligned. Shuffling drops the
 // last partial batch of each epoch (as PyTorch's drop_last does), so every
 // step sees a full batch.
 //
@@ -99,9 +136,15 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	}
 	batches := n / s.BatchSize
 	perm := make([]int, n)
+	if tr.cfg.Settings.Pairing == sweep.PairingShuffled {
+		train.Partner = make([]int, n)
+	}
 	for epoch := 1; epoch <= s.Epochs; epoch++ {
 		epochOrder(perm, s.Seed, epoch)
 		tr.startEpoch(epoch)
+		if train.Partner != nil {
+			shuffledPartners(train.Partner, s.Seed, epoch)
+		}
 		acc := NewAccumulator(s.Head)
 		start := time.Now()
 		for b := 0; b < batches; b++ {

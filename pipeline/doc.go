@@ -64,6 +64,9 @@
 //	sum_input       string   "log_probs"  what the sum head reads of the digit
 //	                                       head: "log_probs" (the notebook) or
 //	                                       "probs"
+//	sum_loss        string   "mse"        regression only: "mse" or
+//	                                       "broadcast_mse", the mean over all
+//	                                       pairs of a batch (a notebook bug)
 //	conv1_channels  integer  10           1 to 512; the trunk's first conv
 //	conv2_channels  integer  20           1 to 512; the trunk's second conv
 //	fc_hidden       integer  50           1 to 4096; the trunk's hidden layer
@@ -81,10 +84,15 @@
 //	epochs          integer  3            >= 1
 //	train_size      integer  60000        1 to 60000; the first N training images
 //	                                       (fewer = quicker sweeps)
+//	pairing         string   "aligned"    regression only: "aligned" or
+//	                                       "shuffled", each training image with
+//	                                       another's addend and sum (a notebook
+//	                                       bug); test stays aligned
 //	seed            integer  1            base seed; only in [train]
 //
-// The table is the order of grid loops and random draws. The settings from
-// sum_input to weight_decay came after the first release: at their
+// The table is the order of grid loops and random draws. sum_input,
+// sum_loss, the widths, dropout, weight_decay and pairing came after the
+// first release: at their
 // defaults they reproduce its model bit for bit and leave every run id as
 // it was. `sweep train --help` prints the same list with each setting's
 // meaning, from the registry in the root package ([sweep.SettingDefs]).

@@ -161,6 +161,23 @@ func (p *parser) combinations(sp *spec, configs []config) {
 		p.add(at.line, at.key, "batch_size = %d (%s) is larger than train_size = %d (%s)%s",
 			bigBatch.first.s.BatchSize, from("batch_size"), bigBatch.first.s.TrainImages(), from("train_size"), example(bigBatch))
 	}
+	// Settings whose non-default values need others (sweep.Setting.Requires).
+	for _, d := range sweep.SettingDefs() {
+		var f finding
+		var why string
+		for _, c := range configs {
+			if msg := d.Requires(c.s); msg != "" {
+				if f.count == 0 {
+					f.first, why = c, msg
+				}
+				f.count++
+			}
+		}
+		if f.count > 0 {
+			at := from(d.Key)
+			p.add(at.line, at.key, "%s = %s: %s%s", d.Key, fmtValue(d.Value(f.first.s)), why, example(f))
+		}
+	}
 	if at := from("momentum"); at.key != "" && momentum && !usesSGD {
 		p.add(at.line, at.key, `momentum only applies to optimizer = "sgd", but every run uses adam: set optimizer = "sgd" or drop momentum`)
 	}

@@ -31,6 +31,7 @@ func defaults() sweep.Settings {
 		Optimizer: sweep.OptimizerAdam, LR: 0.001, Momentum: 0, BatchSize: 64,
 		Epochs: 3, TrainSize: 60000, Seed: 1,
 		SumInput: sweep.SumInputLogProbs, Conv1Channels: 10, Conv2Channels: 20, FCHidden: 50,
+		SumLoss: sweep.SumLossMSE, Pairing: sweep.PairingAligned,
 	}
 }
 

@@ -152,6 +152,13 @@ func TestValidation(t *testing.T) {
 		{"batch default larger than data", head + "[train]\ntrain_size = 10\n",
 			[]want{{3, "train.train_size", "batch_size = 64 (default) is larger than train_size = 10"}}},
 		{"momentum without sgd", head + "[train]\nmomentum = 0.9\n", []want{{3, "train.momentum", `only applies to optimizer = "sgd"`}}},
+		{"broadcast_mse with classify", head + "[train]\nsum_loss = \"broadcast_mse\"\n",
+			[]want{{3, "train.sum_loss", `sum_loss = "broadcast_mse": only with head = "regression" (the head is "classify")`}}},
+		{"shuffled pairing with a classify grid point", head + "[grid]\nhead = [\"regression\", \"classify\"]\npairing = [\"aligned\", \"shuffled\"]\n",
+			[]want{{4, "grid.pairing", `pairing = "shuffled": only with head = "regression" (the head is "classify"), in 1 of 4 configurations, e.g. head = "classify", pairing = "shuffled"`}}},
+		{"unknown pairing", head + "[train]\npairing = \"random\"\n", []want{{3, "train.pairing", `unknown pairing "random": want one of "aligned" or "shuffled"`}}},
+		{"dropout one", head + "[train]\ndropout = 1\n", []want{{3, "train.dropout", "dropout = 1: must be in [0, 1)"}}},
+		{"fc_hidden real", head + "[train]\nfc_hidden = 64.0\n", []want{{3, "train.fc_hidden", "want an integer, got 64.0: write 64"}}},
 
 		// Random.
 		{"missing trials", head + "[random]\nlr = { uniform = [0.1, 1] }\n", []want{{2, "random.trials", "missing"}}},

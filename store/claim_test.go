@@ -356,7 +356,7 @@ func TestRecordEpoch(t *testing.T) {
 	m := sweep.EpochMetrics{
 		Epoch: 1,
 		Train: sweep.SplitMetrics{DigitNLL: 0.3, DigitAccuracy: 0.91, SumMSE: 2.5, SumR2: 0.61, SumAccuracy: 0.31, SumNLL: 1.7, Samples: 1000},
-		Test:  sweep.SplitMetrics{DigitNLL: 0.2, DigitAccuracy: 0.93, SumMSE: 2.25, SumR2: 0.65, SumAccuracy: 0.33, SumNLL: math.NaN(), Samples: 10000},
+		Test:  sweep.SplitMetrics{DigitNLL: 0.2, DigitAccuracy: 0.93, SumMSE: 2.25, SumR2: 0.65, SumAccuracy: 0.33, SumNLL: math.NaN(), SumPredStd: 3.5, Samples: 10000},
 		// Train NaN in a metric too, to check each column.
 		TrainSeconds: 12.5, EvalSeconds: 1.5, SamplesPerSec: 80,
 	}
@@ -373,6 +373,9 @@ func TestRecordEpoch(t *testing.T) {
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM epochs WHERE run_id = ? AND split = 'train' AND r2 IS NULL AND sum_nll = 1.7`, id); n != 1 {
 		t.Error("train r2 NaN not stored as NULL, or sum_nll lost")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM epochs WHERE split = 'test' AND sum_pred_std = 3.5`); n != 1 {
+		t.Error("test sum_pred_std not stored")
 	}
 	if n := queryInt(t, db, `SELECT count(*) FROM epochs WHERE split = 'train' AND samples_per_sec = 80 AND seconds = 12.5`); n != 1 {
 		t.Error("train seconds or samples_per_sec wrong")

@@ -186,7 +186,7 @@ var runOrder = `sweep, ` + settingColumns("", "seed") + `, run_id`
 
 var runColumns = `sweep, run_id, status, ` + settingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
-	test_sum_nll, test_samples, train_seconds, error, host, version,
+	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, host, version,
 	started_at, finished_at`
 
 // Runs returns the runs f selects, from the run_results view, ordered by
@@ -275,12 +275,12 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 		var r sweep.RunResult
 		var status string
 		var testEpoch sql.NullInt64
-		var nll, acc, mse, r2, sacc, snll sql.NullFloat64
+		var nll, acc, mse, r2, sacc, snll, spstd sql.NullFloat64
 		var samples sql.NullInt64
 		var errText, host, version, started, finished sql.NullString
 		settings, storeSettings := settingsScan()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
-		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll,
+		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
 			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
@@ -294,6 +294,7 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 				SumR2:         floatOrNaN(r2),
 				SumAccuracy:   floatOrNaN(sacc),
 				SumNLL:        floatOrNaN(snll),
+				SumPredStd:    floatOrNaN(spstd),
 				Samples:       int(samples.Int64),
 			}
 		}
@@ -321,7 +322,7 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 		}
 		rows, err := tx.QueryContext(ctx, `
 			SELECT e.sweep, e.run_id, e.epoch, e.split, e.nll, e.accuracy, e.mse, e.r2,
-				e.sum_accuracy, e.sum_nll, e.samples, e.seconds
+				e.sum_accuracy, e.sum_nll, e.sum_pred_std, e.samples, e.seconds
 			FROM epoch_results e
 			JOIN run_results r ON r.run_id = e.run_id
 			WHERE e.run_id IN (SELECT run_id FROM run_results WHERE `+where+`)
@@ -333,10 +334,10 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 		defer rows.Close()
 		for rows.Next() {
 			var e sweep.EpochResult
-			var nll, acc, mse, r2, sacc, snll, secs sql.NullFloat64
+			var nll, acc, mse, r2, sacc, snll, spstd, secs sql.NullFloat64
 			var samples sql.NullInt64
 			if err := rows.Scan(&e.Sweep, &e.RunID, &e.Epoch, &e.Split, &nll, &acc, &mse, &r2,
-				&sacc, &snll, &samples, &secs); err != nil {
+				&sacc, &snll, &spstd, &samples, &secs); err != nil {
 				return err
 			}
 			e.Metrics = sweep.SplitMetrics{
@@ -346,6 +347,7 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 				SumR2:         floatOrNaN(r2),
 				SumAccuracy:   floatOrNaN(sacc),
 				SumNLL:        floatOrNaN(snll),
+				SumPredStd:    floatOrNaN(spstd),
 				Samples:       int(samples.Int64),
 			}
 			e.Seconds = floatOrNaN(secs)

@@ -275,8 +275,8 @@ func (db *DB) RecordEpoch(ctx context.Context, runID string, owner sweep.Owner, 
 			}
 			stmt, err := tx.PrepareContext(ctx, `
 				INSERT OR REPLACE INTO epochs (run_id, epoch, split, nll, accuracy, mse, r2,
-					sum_accuracy, sum_nll, samples, seconds, samples_per_sec, recorded_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+					sum_accuracy, sum_nll, sum_pred_std, samples, seconds, samples_per_sec, recorded_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			if err != nil {
 				return err
 			}
@@ -293,7 +293,7 @@ func (db *DB) RecordEpoch(ctx context.Context, runID string, owner sweep.Owner, 
 				if _, err := stmt.ExecContext(ctx, runID, m.Epoch, row.split,
 					nullFloat(row.m.DigitNLL), nullFloat(row.m.DigitAccuracy),
 					nullFloat(row.m.SumMSE), nullFloat(row.m.SumR2),
-					nullFloat(row.m.SumAccuracy), nullFloat(row.m.SumNLL),
+					nullFloat(row.m.SumAccuracy), nullFloat(row.m.SumNLL), nullFloat(row.m.SumPredStd),
 					row.m.Samples, nullFloat(row.seconds), row.rate, formatTime(now)); err != nil {
 					return fmt.Errorf("%s row: %w", row.split, err)
 				}

@@ -385,8 +385,7 @@ func TestSaveSweepStoresSettings(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	resolved := s
-	resolved.TrainSize = 60000
+	resolved := s.Resolved()
 	if run.Settings != resolved || run.Sweep != "cols" || run.ID != sw.Runs[0].ID {
 		t.Errorf("claimed %+v, want %+v", run, resolved)
 	}

@@ -126,6 +126,9 @@ func (a *analysis) findings() []Finding {
 		if t := a.referenceText(ref, maxRefConfigs); t != "" {
 			add("reference", "%s", t)
 		}
+		if t := a.referenceFit(ref); t != "" {
+			add("reference", "%s", t)
+		}
 	}
 
 	nonFinite := 0
@@ -277,6 +280,80 @@ func (a *analysis) referenceText(ref *sweep.Reference, max int) string {
 	}
 	return head + fmt.Sprintf(". After the same %s here, ", plural(ref.Epoch, "epoch", "epochs")) +
 		strings.Join(parts, "; ") + more + "."
+}
+
+// SeedSpread is the range a configuration's metric is taken to span over
+// seeds when it is compared with a reference: from min to max over its
+// runs, widened to mean ± 2 standard deviations when that is wider. It
+// needs at least two runs (ok is false otherwise).
+func SeedSpread(s Stats) (lo, hi float64, ok bool) {
+	if s.N < 2 {
+		return math.NaN(), math.NaN(), false
+	}
+	return math.Min(s.Min, s.Mean-2*s.Std), math.Max(s.Max, s.Mean+2*s.Std), true
+}
+
+// referenceFit says which configurations could have produced the
+// reference's figures: those whose spread over seeds (SeedSpread) at the
+// reference's epoch contains both its digit accuracy and its sum R², and
+// which clearly could not, with the metric that rules each out.
+func (a *analysis) referenceFit(ref *sweep.Reference) string {
+	acc := func(s sweep.SplitMetrics) float64 { return s.DigitAccuracy }
+	r2 := func(s sweep.SplitMetrics) float64 { return s.SumR2 }
+	var fit, not []string
+	single := 0
+	for _, c := range a.ranked {
+		sa, sr := AtEpoch(c, a.idx, ref.Epoch, acc), AtEpoch(c, a.idx, ref.Epoch, r2)
+		alo, ahi, ok1 := SeedSpread(sa)
+		rlo, rhi, ok2 := SeedSpread(sr)
+		if !ok1 || !ok2 {
+			if sa.N > 0 || sr.N > 0 {
+				single++
+			}
+			continue
+		}
+		desc := fmt.Sprintf("%s (accuracy %s, R² %s)", c.Label, statsShort(MetricAccuracy, sa), statsShort(MetricR2, sr))
+		var out []string
+		side := func(v, lo, hi float64) string {
+			if v < lo {
+				return "above"
+			}
+			return "below"
+		}
+		if ref.DigitAccuracy < alo || ref.DigitAccuracy > ahi {
+			out = append(out, "accuracy "+side(ref.DigitAccuracy, alo, ahi))
+		}
+		if ref.SumR2 < rlo || ref.SumR2 > rhi {
+			out = append(out, "R² "+side(ref.SumR2, rlo, rhi))
+		}
+		if len(out) == 0 {
+			fit = append(fit, desc)
+		} else {
+			not = append(not, desc+": "+strings.Join(out, " and ")+" the reference")
+		}
+	}
+	if len(fit)+len(not) == 0 {
+		return ""
+	}
+	label := ref.Label
+	if label == "" {
+		label = "the reference"
+	}
+	text := fmt.Sprintf("Which configurations fit %s's %s digit accuracy and sum R² %s after %s, within their spread over seeds (min–max, or mean ± 2 std where wider): ",
+		label, MetricAccuracy.Format(ref.DigitAccuracy), formatNum(ref.SumR2), plural(ref.Epoch, "epoch", "epochs"))
+	if len(fit) == 0 {
+		text += "none"
+	} else {
+		text += strings.Join(fit, "; ")
+	}
+	if len(not) > 0 {
+		text += ". Clearly not: " + strings.Join(not, "; ")
+	}
+	if single > 0 {
+		text += fmt.Sprintf(". %s with a single run at that epoch %s no spread to judge by",
+			plural(single, "configuration", "configurations"), map[bool]string{true: "has", false: "have"}[single == 1])
+	}
+	return text + "."
 }
 
 // overallFindings summarises all sweeps for the top of the page.

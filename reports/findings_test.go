@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -142,5 +143,41 @@ func TestFindingsLowerIsBetter(t *testing.T) {
 	all := texts(Findings(headSweep([]float64{0.06, 0.07, 0.08}, []float64{0.90, 0.91, 0.92}), MetricMSE))
 	if !strings.Contains(all, "Best configuration by sum MSE: head=classify") || !strings.Contains(all, "head: classify beats regression on sum MSE") {
 		t.Errorf("MSE ranking:\n%s", all)
+	}
+}
+
+// TestFindingsReferenceFit: three hand-made configurations (sum_weight 1,
+// 2 and 3 of the regression head, three seeds each, one epoch) against a
+// reference of 92% and R² 0.065. The first spans the reference in both
+// metrics; the second matches the accuracy but its R² (0.5 ± 0.01) is far
+// above; the third misses both (99% and R² 0.9).
+func TestFindingsReferenceFit(t *testing.T) {
+	sd := SweepData{Info: sweep.SweepInfo{Name: "t"}}
+	add := func(sumWeight float64, accs, r2s []float64) {
+		for i := range accs {
+			r, es := run(settings(sweep.HeadRegression, sumWeight, 0.01), int64(i+1), sweep.StatusDone, accs[i], r2s[i], r2s[i])
+			sd.Runs = append(sd.Runs, r)
+			sd.Epochs = append(sd.Epochs, es...)
+		}
+	}
+	add(1, []float64{0.91, 0.92, 0.93}, []float64{0.03, 0.06, 0.12})
+	add(2, []float64{0.915, 0.92, 0.925}, []float64{0.49, 0.50, 0.51})
+	add(3, []float64{0.99, 0.99, 0.99}, []float64{0.90, 0.90, 0.90})
+	sd.Reference = &sweep.Reference{Label: "PyTorch notebook", Epoch: 1, DigitAccuracy: 0.92, SumR2: 0.065}
+	all := texts(Findings(sd, MetricR2))
+	want := "Which configurations fit PyTorch notebook's 92.0% digit accuracy and sum R² 0.065 after 1 epoch, " +
+		"within their spread over seeds (min–max, or mean ± 2 std where wider): sum_weight=1 (accuracy 92.0% ± 1.0 pp, R² 0.070 ± 0.046). " +
+		"Clearly not: sum_weight=3 (accuracy 99.0% ± 0.0 pp, R² 0.900 ± 0.000): accuracy above and R² above the reference; " +
+		"sum_weight=2 (accuracy 92.0% ± 0.5 pp, R² 0.500 ± 0.010): R² above the reference."
+	if !strings.Contains(all, want) {
+		t.Errorf("findings lack\n%s\n%s", want, all)
+	}
+	lo, hi, ok := SeedSpread(Summarize([]float64{0.5, 0.5, 0.8}))
+	// mean 0.6, std √0.03 ≈ 0.1732: mean ± 2 std is wider than min–max.
+	if !ok || !near(lo, 0.6-2*math.Sqrt(0.03)) || !near(hi, 0.6+2*math.Sqrt(0.03)) {
+		t.Errorf("SeedSpread = %v, %v, %v", lo, hi, ok)
+	}
+	if _, _, ok := SeedSpread(Summarize([]float64{0.5})); ok {
+		t.Error("a single run has a spread")
 	}
 }

@@ -166,13 +166,17 @@ func (m Metric) FormatMeanStd(mean, std float64) string {
 }
 
 // formatSpread prints a non-negative spread with at least dec decimals,
-// adding decimals (up to six) until it does not round to zero.
+// adding decimals (up to six) until it does not round to zero. A spread
+// below 1e-9 is rounding noise of equal values and prints as zero.
 func formatSpread(v float64, dec int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "n/a"
 	}
 	if dec < 0 {
 		dec = 0
+	}
+	if math.Abs(v) < 1e-9 {
+		v = 0
 	}
 	for dec < 6 && v != 0 && math.Abs(v) < 0.5*math.Pow(10, -float64(dec)) {
 		dec++

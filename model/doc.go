@@ -2,20 +2,24 @@
 // on gorgonia.
 //
 // The Trunk is the classic MNIST CNN (conv 1→10 5×5, max-pool 2, ReLU,
-// conv 10→20 5×5, max-pool 2, ReLU, FC 320→50 + ReLU, FC 50→10,
-// log-softmax) and gives the digit log-probabilities. The SumHead reads
-// those 10 log-probabilities and the one-hot addend (20 inputs), has an
-// optional hidden ReLU layer, and predicts the sum either as one regression
-// output (MSE) or as 19 classes (NLL). The total loss is digit_weight × the
-// digit NLL + sum_weight × the sum loss.
+// conv 10→20 5×5, max-pool 2, ReLU, FC 320→50 + ReLU, optional dropout,
+// FC 50→10, log-softmax; the widths are settings) and gives the digit
+// log-probabilities. The SumHead reads those 10 log-probabilities (or the
+// probabilities) and the one-hot addend (20 inputs), has an optional
+// hidden ReLU layer, and predicts the sum either as one regression output
+// (MSE, or the notebook's broadcasting MSE) or as 19 classes (NLL). The
+// total loss is digit_weight × the digit NLL + sum_weight × the sum loss;
+// weight decay is L2 for SGD and decoupled (AdamW) for Adam.
 //
 // Everything a run depends on is passed in: the settings (sweep.Settings),
 // the dtype and the seed, through Config; there are no package-level
 // variables. Weights start as PyTorch initialises them (uniform ±1/√fan-in)
 // from the seed, each epoch is shuffled from the seed and the epoch number,
 // and the training addends come from the seed (TrainSplit) while the test
-// addends come from one fixed seed (TestSplit). The same settings therefore
-// give bit-identical results on the same machine and build.
+// addends come from one fixed seed (TestSplit); dropout masks and the
+// shuffled pairing of the notebook's loaders come from the seed and the
+// epoch number. The same settings therefore give bit-identical results on
+// the same machine and build.
 //
 // Training runs on a tape machine over one graph; evaluation runs on a
 // second graph with no gradient nodes and its own machine, into which the

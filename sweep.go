@@ -14,24 +14,6 @@ import (
 	"time"
 )
 
-// Head is the form of the sum head.
-type Head string
-
-const (
-	// HeadRegression predicts the sum with one linear output trained with MSE.
-	HeadRegression Head = "regression"
-	// HeadClassify predicts the sum as one of 19 classes (0–18) trained with NLL.
-	HeadClassify Head = "classify"
-)
-
-// Optimizer names the gradient-descent variant.
-type Optimizer string
-
-const (
-	OptimizerAdam Optimizer = "adam"
-	OptimizerSGD  Optimizer = "sgd" // with Settings.Momentum
-)
-
 // Limits of the data set.
 const (
 	TrainImages = 60000
@@ -42,89 +24,6 @@ const (
 // TestAddendSeed seeds the random addends of the test split. It is the same
 // for every run so that all runs are scored on the same 10,000 test pairs.
 const TestAddendSeed = 20261129
-
-// SumInput is what the sum head reads from the digit head.
-type SumInput string
-
-const (
-	// SumInputLogProbs feeds the ten digit log-probabilities, as the notebook does.
-	SumInputLogProbs SumInput = "log_probs"
-	// SumInputProbs feeds the ten digit probabilities (exp of the above).
-	SumInputProbs SumInput = "probs"
-)
-
-// SumLoss is the regression head's loss.
-type SumLoss string
-
-const (
-	// SumLossMSE is the mean squared error of each prediction against its
-	// own target.
-	SumLossMSE SumLoss = "mse"
-	// SumLossBroadcastMSE is the mean of (p_i − t_j)² over all N² pairs of
-	// a batch: what PyTorch's F.mse_loss computes when the predictions have
-	// shape (N, 1) and the targets (N,), one of the notebook's suspected
-	// bugs. Its minimum puts every prediction at the batch's mean target.
-	SumLossBroadcastMSE SumLoss = "broadcast_mse"
-)
-
-// Pairing is how training images meet their addends and sum targets.
-type Pairing string
-
-const (
-	// PairingAligned gives each image its own addend and the target
-	// label + addend.
-	PairingAligned Pairing = "aligned"
-	// PairingShuffled gives each training image the addend and the sum
-	// target of another image, re-drawn every epoch from the run's seed,
-	// as two independently shuffled data loaders do (the notebook's other
-	// suspected bug). The digit target stays the image's own, and the
-	// test split stays aligned.
-	PairingShuffled Pairing = "shuffled"
-)
-
-// Settings are the settings of one training run. Every field is an explicit
-// input; nothing is read from globals. The registry (settings.go) describes
-// each field: its key, default, range and meaning.
-//
-// Zero values: Head and Optimizer "" are not valid (pipeline fills the
-// defaults); SumHidden 0 means the sum head is a single linear layer, as in
-// the original notebook; DigitWeight or SumWeight 0 drops that loss term
-// (not both); Momentum 0 is plain SGD; Dropout and WeightDecay 0 are off;
-// TrainSize 0 means all 60,000 training images; Conv1Channels,
-// Conv2Channels and FCHidden 0 mean the classic widths 10, 20 and 50;
-// SumInput "" means log_probs; SumLoss "" means mse; Pairing "" means
-// aligned; Seed 0 is a valid seed. BatchSize, Epochs
-// and LR must be positive. Resolved replaces the zero values that stand
-// for defaults by those defaults.
-type Settings struct {
-	Head          Head      `json:"head"`
-	SumHidden     int       `json:"sum_hidden"`
-	SumInput      SumInput  `json:"sum_input"`
-	SumLoss       SumLoss   `json:"sum_loss"`
-	Conv1Channels int       `json:"conv1_channels"`
-	Conv2Channels int       `json:"conv2_channels"`
-	FCHidden      int       `json:"fc_hidden"`
-	Dropout       float64   `json:"dropout"`
-	DigitWeight   float64   `json:"digit_weight"`
-	SumWeight     float64   `json:"sum_weight"`
-	Optimizer     Optimizer `json:"optimizer"`
-	LR            float64   `json:"lr"`
-	Momentum      float64   `json:"momentum"`
-	WeightDecay   float64   `json:"weight_decay"`
-	BatchSize     int       `json:"batch_size"`
-	Epochs        int       `json:"epochs"`
-	TrainSize     int       `json:"train_size"`
-	Pairing       Pairing   `json:"pairing"`
-	Seed          int64     `json:"seed"`
-}
-
-// TrainImages returns how many training images the run uses.
-func (s Settings) TrainImages() int {
-	if s.TrainSize == 0 {
-		return TrainImages
-	}
-	return s.TrainSize
-}
 
 // Sweep is one sweep file, parsed and expanded.
 type Sweep struct {

@@ -6,7 +6,30 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"sweep"
 )
+
+// newSolver makes the optimiser the settings ask for: Adam or SGD with
+// momentum at a fixed rate, with weight decay when set. stockOps uses
+// gorgonia's own AdamSolver, for comparison.
+func newSolver(s sweep.Settings, stockOps bool) G.Solver {
+	var solver G.Solver
+	switch {
+	case s.Optimizer == sweep.OptimizerAdam && stockOps:
+		solver = G.NewAdamSolver(G.WithLearnRate(s.LR))
+	case s.Optimizer == sweep.OptimizerAdam:
+		// gorgonia's Adam, bit for bit, in one pass per tensor.
+		solver = newAdamSolver(s.LR)
+	default:
+		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate.
+		solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
+	}
+	if s.WeightDecay > 0 {
+		solver = &weightDecay{inner: solver, rate: s.WeightDecay, lr: s.LR, decoupled: s.Optimizer == sweep.OptimizerAdam}
+	}
+	return solver
+}
 
 // adamSolver is gorgonia's AdamSolver (no regularisation, no clipping, batch
 // 1: what NewAdamSolver(WithLearnRate(lr)) builds) in one pass over each

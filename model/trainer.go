@@ -258,20 +258,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	}
 	t.trainVM = G.NewTapeMachine(t.train.g, vmOpts...)
 	t.evalVM = G.NewTapeMachine(t.eval.g)
-	switch s.Optimizer {
-	case sweep.OptimizerAdam:
-		// gorgonia's Adam, bit for bit, in one pass per tensor (solver.go).
-		t.solver = newAdamSolver(s.LR)
-		if cfg.stockOps {
-			t.solver = G.NewAdamSolver(G.WithLearnRate(s.LR))
-		}
-	case sweep.OptimizerSGD:
-		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate.
-		t.solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
-	}
-	if s.WeightDecay > 0 {
-		t.solver = &weightDecay{inner: t.solver, rate: s.WeightDecay, lr: s.LR, decoupled: s.Optimizer == sweep.OptimizerAdam}
-	}
+	t.solver = newSolver(s, cfg.stockOps)
 	t.valGrads = G.NodesToValueGrads(t.learn)
 	return t, nil
 }

@@ -1,0 +1,44 @@
+package postgres
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"sweep/postgres/pgtest"
+	"sweep/store/storetest"
+)
+
+// TestMain stops the test server once the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
+}
+
+// openTest opens a new database on the test server.
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func backend(t *testing.T) storetest.Backend {
+	db := openTest(t)
+	return storetest.Backend{
+		DB:     db,
+		SetNow: func(now func() time.Time) { db.now = now },
+		Query: func(ctx context.Context, q string) ([][]any, error) {
+			_, rows, err := db.Query(ctx, q)
+			return rows, err
+		},
+	}
+}
+
+// TestConformance runs the backend-agnostic store suite on PostgreSQL.
+func TestConformance(t *testing.T) { storetest.Run(t, backend) }

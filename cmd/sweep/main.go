@@ -34,6 +34,7 @@ func commands() []command {
 		{"show", "one run's settings and per-epoch metrics", cmdShow},
 		{"export", "write the result views as CSV or JSON", cmdExport},
 		{"report", "write a self-contained HTML report with figures", cmdReport},
+		{"copy", "copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)", cmdCopy},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
 	}
 }

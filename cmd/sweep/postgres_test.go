@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"sweep"
+	"sweep/postgres/pgtest"
+	"sweep/store/storetest"
+)
+
+// openDB opens any database for the rest of the test.
+func openDB(t testing.TB, db string) database {
+	t.Helper()
+	s, err := openExisting(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func dumpOf(t testing.TB, db string) sweep.Dump {
+	t.Helper()
+	d, err := openDB(t, db).Dump(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestDBFromEnvironment: without --db, $SWEEP_DB names the database, and
+// a postgres:// URL there selects PostgreSQL.
+func TestDBFromEnvironment(t *testing.T) {
+	url := pgtest.URL(t)
+	t.Setenv("SWEEP_DB", url)
+	out, errOut, code := sweepCmd(t, "ls")
+	if code != 0 {
+		t.Fatalf("sweep ls: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "no sweeps in postgres://postgres@/") {
+		t.Errorf("sweep ls with $SWEEP_DB: %q", out)
+	}
+}
+
+// TestCopyRoundTrip copies a SQLite database with runs in every state to
+// PostgreSQL and on to a new SQLite file: every sweep, run and epoch comes
+// back exactly, and copying again adds nothing.
+func TestCopyRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	a, c := filepath.Join(dir, "a.db"), filepath.Join(dir, "c.db")
+	pg := pgtest.URL(t)
+	src, err := openStore(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Populate(t, storetest.Backend{DB: src}, storetest.NewClock())
+	src.Close()
+	want := storetest.DumpString(dumpOf(t, a))
+
+	copyOut := func(from, to string) string {
+		t.Helper()
+		out, errOut, code := sweepCmd(t, "copy", "--from", from, "--to", to)
+		if code != 0 {
+			t.Fatalf("copy %s → %s: exit %d: %s", from, to, code, errOut)
+		}
+		if strings.Contains(out, "@") && strings.Contains(out, "password") {
+			t.Errorf("copy printed a password: %s", out)
+		}
+		return out
+	}
+	if out := copyOut(a, pg); !strings.Contains(out, "10 of 10 runs added, 0 replaced by done runs, 44 epoch rows written") {
+		t.Errorf("first copy: %s", out)
+	}
+	if out := copyOut(pg, c); !strings.Contains(out, "10 of 10 runs added") {
+		t.Errorf("second copy: %s", out)
+	}
+	for _, db := range []string{pg, c} {
+		if got := storetest.DumpString(dumpOf(t, db)); got != want {
+			t.Errorf("%s differs from the source:\n%s\nwant:\n%s", db, got, want)
+		}
+	}
+	// Again, both ways: nothing is added or changed.
+	for _, p := range [][2]string{{a, pg}, {pg, c}, {c, a}} {
+		if out := copyOut(p[0], p[1]); !strings.Contains(out, "0 of 2 sweeps, 0 of 10 runs added, 0 replaced by done runs, 0 epoch rows written") {
+			t.Errorf("repeated copy %s → %s: %s", p[0], p[1], out)
+		}
+	}
+	for _, db := range []string{a, pg, c} {
+		if got := storetest.DumpString(dumpOf(t, db)); got != want {
+			t.Errorf("%s changed by a repeated copy", db)
+		}
+	}
+	if _, errOut, code := sweepCmd(t, "copy", "--from", filepath.Join(dir, "missing.db"), "--to", c); code != 2 || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("copy from a missing file: exit %d: %s", code, errOut)
+	}
+}
+
+// bits is the metrics of an epoch row as bit patterns.
+func bits(m sweep.SplitMetrics) string {
+	var b strings.Builder
+	for _, f := range []float64{m.DigitNLL, m.DigitAccuracy, m.SumMSE, m.SumR2, m.SumAccuracy, m.SumNLL, m.SumPredStd} {
+		fmt.Fprintf(&b, "%016x ", math.Float64bits(f))
+	}
+	fmt.Fprintf(&b, "%d", m.Samples)
+	return b.String()
+}
+
+// TestSameMetricsOnBothBackends trains one small sweep into SQLite and
+// into PostgreSQL with the same build: every recorded metric is
+// bit-identical (issue #9, acceptance 4).
+func TestSameMetricsOnBothBackends(t *testing.T) {
+	dir := t.TempDir()
+	f := writeFile(t, dir, "b.toml", tinySweep("b", "[grid]\nhead = [\"regression\", \"classify\"]\n"))
+	metrics := func(db string) map[string]string {
+		if _, errOut, code := sweepCmd(t, "run", "-j", "2", "--db", db, "--progress", "none", f); code != 0 {
+			t.Fatalf("run --db %s: %s", db, errOut)
+		}
+		eps, err := openDB(t, db).Epochs(context.Background(), sweep.RunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, e := range eps {
+			out[fmt.Sprintf("%s/%d/%s", e.RunID, e.Epoch, e.Split)] = bits(e.Metrics)
+		}
+		return out
+	}
+	lite, pg := metrics(filepath.Join(dir, "b.db")), metrics(pgtest.URL(t))
+	if len(lite) != 8 || len(pg) != 8 {
+		t.Fatalf("%d and %d epoch rows, want 8", len(lite), len(pg))
+	}
+	for k, m := range lite {
+		if pg[k] != m {
+			t.Errorf("%s differs:\nSQLite     %s\nPostgreSQL %s", k, m, pg[k])
+		}
+	}
+	t.Logf("%d epoch rows bit-identical on SQLite and PostgreSQL", len(lite))
+}
+
+// acceptance says whether to run issue #9's full-size process tests
+// (SWEEP_ACCEPTANCE=1): eight processes, 64 runs. Otherwise the same
+// tests run smaller, to keep the suite quick.
+func acceptance() bool { return os.Getenv("SWEEP_ACCEPTANCE") == "1" }
+
+// manySweep is a sweep of n tiny runs (n a multiple of 2).
+func manySweep(name string, n int) string {
+	return fmt.Sprintf(`name = %q
+description = "tiny runs for the multi-process tests"
+repeats = %d
+[train]
+epochs = 1
+batch_size = 32
+train_size = 128
+sum_hidden = 8
+[grid]
+head = ["regression", "classify"]
+`, name, n/2)
+}
+
+// startRuns starts n 'sweep run' processes on one database.
+func startRuns(t *testing.T, bin, db, file string, n int, extra ...string) ([]*exec.Cmd, []*bytes.Buffer) {
+	t.Helper()
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]*bytes.Buffer, n)
+	for i := range n {
+		args := append([]string{"run", "-j", "1", "--db", db, "--progress", "log"}, extra...)
+		cmds[i] = exec.Command(bin, append(args, file)...)
+		outs[i] = &bytes.Buffer{}
+		cmds[i].Stdout, cmds[i].Stderr = outs[i], outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cmds, outs
+}
+
+// trainedCounts counts the runs each output reports done ("label" →
+// times).
+func trainedCounts(outs []*bytes.Buffer) map[string]int {
+	trained := map[string]int{}
+	for _, o := range outs {
+		for _, line := range strings.Split(o.String(), "\n") {
+			if f := strings.Fields(line); len(f) > 2 && f[1] == "done" {
+				trained[f[2]]++
+			}
+		}
+	}
+	return trained
+}
+
+func printedError(out string) bool {
+	low := strings.ToLower(out)
+	return strings.Contains(low, "error") || strings.Contains(low, "sweep:") || strings.Contains(low, "deadlock") ||
+		strings.Contains(low, "serializ")
+}
+
+// checkAllDone checks every run of the sweep is done with one epoch, each
+// epoch row recorded once.
+func checkAllDone(t *testing.T, db, name string, runs int) {
+	t.Helper()
+	s := openDB(t, db)
+	ctx := context.Background()
+	rs, err := s.Runs(ctx, sweep.RunFilter{Sweep: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != runs {
+		t.Fatalf("%d runs, want %d", len(rs), runs)
+	}
+	for _, r := range rs {
+		if r.Status != sweep.StatusDone || r.EpochsDone != 1 {
+			t.Errorf("run %s: %s with %d epochs", r.RunID, r.Status, r.EpochsDone)
+		}
+	}
+	d, err := s.Dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range d.Epochs {
+		seen[fmt.Sprintf("%s/%d/%s", e.RunID, e.Epoch, e.Split)]++
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("epoch row %s recorded %d times", k, n)
+		}
+	}
+	if len(d.Epochs) != 2*runs {
+		t.Errorf("%d epoch rows, want %d", len(d.Epochs), 2*runs)
+	}
+}
+
+// TestPostgresManyProcesses runs several 'sweep run' processes against
+// one PostgreSQL database: every run is trained exactly once and no
+// process prints an error (issue #9, acceptance 2: with
+// SWEEP_ACCEPTANCE=1, eight processes and 64 runs).
+func TestPostgresManyProcesses(t *testing.T) {
+	procs, runs := 4, 16
+	if acceptance() {
+		procs, runs = 8, 64
+	}
+	bin := sweepBinary(t)
+	db := pgtest.URL(t)
+	f := writeFile(t, t.TempDir(), "many.toml", manySweep("many", runs))
+	start := time.Now()
+	cmds, outs := startRuns(t, bin, db, f, procs)
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i])
+		}
+		if printedError(outs[i].String()) {
+			t.Errorf("process %d printed an error:\n%s", i, outs[i])
+		}
+	}
+	elapsed := time.Since(start)
+	trained := trainedCounts(outs)
+	for label, n := range trained {
+		if n != 1 {
+			t.Errorf("run %s trained %d times", label, n)
+		}
+	}
+	if len(trained) != runs {
+		t.Errorf("%d distinct runs reported done, want %d", len(trained), runs)
+	}
+	checkAllDone(t, db, "many", runs)
+	var per []string
+	for _, o := range outs {
+		per = append(per, fmt.Sprint(len(trainedCounts([]*bytes.Buffer{o}))))
+	}
+	t.Logf("%d processes, %d runs in %v; runs per process: %s", procs, runs, elapsed.Round(time.Millisecond), strings.Join(per, " "))
+}
+
+// TestPostgresKilledProcesses kills two of the processes with SIGKILL in
+// mid-run: once their leases have expired a further 'sweep run' finishes
+// every run, with no epoch row duplicated (issue #9, acceptance 2).
+func TestPostgresKilledProcesses(t *testing.T) {
+	procs, runs := 4, 16
+	if acceptance() {
+		procs, runs = 8, 64
+	}
+	bin := sweepBinary(t)
+	db := pgtest.URL(t)
+	f := writeFile(t, t.TempDir(), "kill.toml", manySweep("kill", runs))
+	cmds, outs := startRuns(t, bin, db, f, procs, "--lease", "2s")
+	// Kill two processes while they train, once some runs are done.
+	s := openDB(t, db)
+	waitFor(t, "a quarter of the runs", 120*time.Second, func() bool {
+		c, err := s.Sweeps(context.Background())
+		return err == nil && len(c) == 1 && c[0].Counts[sweep.StatusDone] >= runs/4
+	})
+	killed := map[int]bool{0: true, procs / 2: true}
+	for i := range killed {
+		if err := cmds[i].Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		err := c.Wait()
+		if killed[i] {
+			continue
+		}
+		if err != nil {
+			t.Errorf("process %d: %v\n%s", i, err, outs[i])
+		}
+		if printedError(outs[i].String()) {
+			t.Errorf("process %d printed an error:\n%s", i, outs[i])
+		}
+	}
+	rs, err := s.Runs(context.Background(), sweep.RunFilter{Sweep: "kill", Status: sweep.StatusRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after the survivors exit: %d runs left running by the killed processes", len(rs))
+	if len(rs) == 0 {
+		t.Error("the killed processes left no run running: they were not killed mid-run")
+	}
+	time.Sleep(2100 * time.Millisecond) // let the 2 s leases expire
+	out, err := exec.Command(bin, "run", "-j", "2", "--db", db, "--progress", "none", f).CombinedOutput()
+	if err != nil || printedError(string(out)) {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	checkAllDone(t, db, "kill", runs)
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sweep"
 	"sweep/postgres/pgtest"
 	"sweep/store/storetest"
 )
@@ -42,3 +43,14 @@ func backend(t *testing.T) storetest.Backend {
 
 // TestConformance runs the backend-agnostic store suite on PostgreSQL.
 func TestConformance(t *testing.T) { storetest.Run(t, backend) }
+
+func openBench(loc string) (sweep.Store, error) { return Open(context.Background(), loc) }
+
+// TestClaimBenchmark measures claims per second and claim latency on
+// PostgreSQL (SWEEP_CLAIM_BENCH=1; see storetest.ClaimBenchmark).
+func TestClaimBenchmark(t *testing.T) {
+	storetest.ClaimBenchmark(t, openBench, func(t *testing.T) string { return pgtest.URL(t) }, "TestClaimBenchChild")
+}
+
+// TestClaimBenchChild is a child process of TestClaimBenchmark.
+func TestClaimBenchChild(t *testing.T) { storetest.ClaimBenchChild(t, openBench) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sweep"
 	"sweep/store/storetest"
 )
 
@@ -57,3 +58,16 @@ func (db *DB) query(ctx context.Context, q string) ([][]any, error) {
 
 // TestConformance runs the backend-agnostic store suite on SQLite.
 func TestConformance(t *testing.T) { storetest.Run(t, backend) }
+
+func openBench(loc string) (sweep.Store, error) { return Open(loc) }
+
+// TestClaimBenchmark measures claims per second and claim latency on
+// SQLite (SWEEP_CLAIM_BENCH=1; see storetest.ClaimBenchmark).
+func TestClaimBenchmark(t *testing.T) {
+	storetest.ClaimBenchmark(t, openBench, func(t *testing.T) string {
+		return filepath.Join(t.TempDir(), "bench.db")
+	}, "TestClaimBenchChild")
+}
+
+// TestClaimBenchChild is a child process of TestClaimBenchmark.
+func TestClaimBenchChild(t *testing.T) { storetest.ClaimBenchChild(t, openBench) }

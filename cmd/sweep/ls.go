@@ -19,7 +19,7 @@ Example:
   sweep ls
   sweep ls --db results.db
 `)
-	dbPath := fs.String("db", defaultDB(), dbHelp)
+	dbPath := fs.dbFlag()
 	if err := fs.parse(args, stdout); err != nil {
 		return err
 	}

@@ -50,6 +50,19 @@ func TestDBFromEnvironment(t *testing.T) {
 	if !strings.Contains(out, "no sweeps in postgres://postgres@/") {
 		t.Errorf("sweep ls with $SWEEP_DB: %q", out)
 	}
+	// --help shows no URL from the environment: it may hold a password.
+	t.Setenv("SWEEP_DB", "postgres://u:s3cr3t@db.example/sweep")
+	for _, cmd := range []string{"run", "ls", "runs", "show", "export", "report"} {
+		out, _, _ := sweepCmd(t, cmd, "--help")
+		if strings.Contains(out, "s3cr3t") || !strings.Contains(out, "-db") {
+			t.Errorf("sweep %s --help:\n%s", cmd, out)
+		}
+	}
+	// Errors name the URL with the password masked.
+	_, errOut, code = sweepCmd(t, "ls", "--db", "postgres://u:s3cr3t@/nodb?host="+t.TempDir()+"&connect_timeout=2")
+	if code != 1 || strings.Contains(errOut, "s3cr3t") || !strings.Contains(errOut, "u:xxxxx@") {
+		t.Errorf("sweep ls on a missing server: exit %d: %s", code, errOut)
+	}
 }
 
 // TestCopyRoundTrip copies a SQLite database with runs in every state to

@@ -41,7 +41,7 @@ Example:
   sweep run configs/*.toml
   sweep run -j 1 --db results.db configs/heads.toml
 `)
-	dbPath := fs.String("db", defaultDB(), dbHelp)
+	dbPath := fs.dbFlag()
 	jobs := fs.Int("j", defaultJobs(), "runs to train at once in this process")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")

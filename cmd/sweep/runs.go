@@ -40,7 +40,7 @@ Example:
   sweep runs --sweep heads --sort test_r2
   sweep runs --status failed
 `)
-	dbPath := fs.String("db", defaultDB(), dbHelp)
+	dbPath := fs.dbFlag()
 	sweepName := fs.String("sweep", "", "only runs of this sweep")
 	status := fs.String("status", "", "only runs in this status: pending, running, done, failed or interrupted")
 	sortKey := fs.String("sort", "", "sort by this metric, best first")

@@ -19,7 +19,7 @@ the run id is enough (ids are in 'sweep runs').
 Example:
   sweep show 3fa2c1
 `)
-	dbPath := fs.String("db", defaultDB(), dbHelp)
+	dbPath := fs.dbFlag()
 	if err := fs.parse(args, stdout); err != nil {
 		return err
 	}

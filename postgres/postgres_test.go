@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +51,9 @@ func openBench(loc string) (sweep.Store, error) { return Open(context.Background
 // PostgreSQL (SWEEP_CLAIM_BENCH=1; see storetest.ClaimBenchmark).
 func TestClaimBenchmark(t *testing.T) {
 	storetest.ClaimBenchmark(t, openBench, func(t *testing.T) string { return pgtest.URL(t) }, "TestClaimBenchChild")
+	if log := pgtest.Log(); strings.Contains(log, "still waiting") || strings.Contains(log, "deadlock") {
+		t.Logf("server log:\n%s", log)
+	}
 }
 
 // TestClaimBenchChild is a child process of TestClaimBenchmark.

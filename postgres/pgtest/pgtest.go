@@ -17,7 +17,6 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,7 +102,7 @@ func start() error {
 		"-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
-	opts := fmt.Sprintf("-k %s -c listen_addresses='' -p %d -c synchronous_commit=off -c max_connections=200", dir, port)
+	opts := fmt.Sprintf("-k %s -c listen_addresses='' -p %d -c synchronous_commit=off -c max_connections=200 -c log_lock_waits=on", dir, port)
 	if out, err := cmd(filepath.Join(bin, "pg_ctl"), "-D", data, "-l", filepath.Join(dir, "log"),
 		"-o", opts, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
@@ -163,5 +162,13 @@ func baseURL(db string) string {
 	return fmt.Sprintf("postgres://postgres@/%s?host=%s&port=%d", db, dir, port)
 }
 
-// ErrNoServer is returned by MainURL when the binaries are missing.
-var ErrNoServer = errors.New(Install)
+// Log returns the server's log so far ("" if no server was started).
+func Log() string {
+	mu.Lock()
+	defer mu.Unlock()
+	if !started {
+		return ""
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "log"))
+	return string(b)
+}

@@ -196,6 +196,11 @@ func report(t *testing.T, what string, results []claimResult, elapsed time.Durat
 	seen := map[string]int{}
 	var lat []time.Duration
 	for w, r := range results {
+		for i, l := range r.Latencies {
+			if l > 5*time.Second {
+				t.Logf("%s: worker %d: claim %d of %d took %v", what, w, i+1, len(r.Latencies), l.Round(time.Millisecond))
+			}
+		}
 		for _, e := range r.Errors {
 			t.Errorf("%s: worker %d: %s", what, w, e)
 		}

@@ -168,8 +168,10 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 				return err
 			}
 		}
-		if len(window) < claimWindow && len(cands) == 0 {
-			return nil // no run of the database is claimable among ids
+		if len(window) < claimWindow {
+			// The window held every claimable run of the database, and
+			// other claimers have taken those among ids since.
+			return nil
 		}
 		run, ok, err = db.take(ctx, tx, ids, owner, lease, now)
 		return err
@@ -184,17 +186,19 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 const claimWindow = 64
 
 // take claims the first claimable run among ids that no other claimer
-// has locked.
+// has locked. The ids are joined as a set (IN (SELECT unnest(…))), not
+// matched with = ANY($1): with thousands of ids and a generic plan, ANY
+// tested every id against every run and one claim took tens of seconds.
 func (db *DB) take(ctx context.Context, tx pgx.Tx, ids []string, owner sweep.Owner, lease time.Duration, now time.Time) (sweep.RunSpec, bool, error) {
 	dest, storeSettings := settingsScan()
 	var r sweep.RunSpec
 	err := tx.QueryRow(ctx, `
 		WITH pick AS (
-			SELECT id FROM runs
-			WHERE id = ANY($1) AND `+claimableAt("$2")+`
-			ORDER BY seq
+			SELECT r.id FROM runs r
+			WHERE r.id IN (SELECT unnest($1::text[])) AND `+claimableAt("$2")+`
+			ORDER BY r.seq
 			LIMIT 1
-			FOR UPDATE SKIP LOCKED
+			FOR UPDATE OF r SKIP LOCKED
 		)
 		UPDATE runs SET
 			status = 'running',

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -148,7 +149,8 @@ func TestSameMetricsOnBothBackends(t *testing.T) {
 		}
 		return out
 	}
-	lite, pg := metrics(filepath.Join(dir, "b.db")), metrics(pgtest.URL(t))
+	pgURL := pgtest.URL(t)
+	lite, pg := metrics(filepath.Join(dir, "b.db")), metrics(pgURL)
 	if len(lite) != 8 || len(pg) != 8 {
 		t.Fatalf("%d and %d epoch rows, want 8", len(lite), len(pg))
 	}
@@ -158,6 +160,66 @@ func TestSameMetricsOnBothBackends(t *testing.T) {
 		}
 	}
 	t.Logf("%d epoch rows bit-identical on SQLite and PostgreSQL", len(lite))
+
+	// Every reading command works on both, and the exports hold the same
+	// rows (columns may come in another order; the standard deviations may
+	// differ in the last bits).
+	exports := map[string][]map[string]any{}
+	for _, db := range []string{filepath.Join(dir, "b.db"), pgURL} {
+		id := func() string {
+			rs, err := openDB(t, db).Runs(context.Background(), sweep.RunFilter{})
+			if err != nil || len(rs) == 0 {
+				t.Fatalf("runs: %v", err)
+			}
+			return rs[0].RunID[:8]
+		}()
+		for _, args := range [][]string{
+			{"ls"}, {"runs", "--sort", "test_r2"}, {"show", id},
+			{"report", "-o", filepath.Join(dir, "r.html")},
+		} {
+			out, errOut, code := sweepCmd(t, append(args, "--db", db)...)
+			if code != 0 || out == "" {
+				t.Errorf("sweep %s --db %s: exit %d: %s", strings.Join(args, " "), db, code, errOut)
+			}
+		}
+		for _, view := range []string{"run_results", "epoch_results", "config_results"} {
+			out, errOut, code := sweepCmd(t, "export", "--format", "json", "--view", view, "--db", db)
+			if code != 0 {
+				t.Fatalf("export %s --db %s: %s", view, db, errOut)
+			}
+			var rows []map[string]any
+			if err := json.Unmarshal([]byte(out), &rows); err != nil {
+				t.Fatal(err)
+			}
+			exports[view] = append(exports[view], rows...)
+			if view == "config_results" && len(rows) != 2 {
+				t.Errorf("config_results on %s: %d rows, want 2", db, len(rows))
+			}
+		}
+	}
+	cfg := exports["config_results"]
+	key := func(m map[string]any) string { return fmt.Sprint(m["config_key"]) }
+	for _, a := range cfg[:2] {
+		var b map[string]any
+		for _, c := range cfg[2:] {
+			if key(c) == key(a) {
+				b = c
+			}
+		}
+		if b == nil || len(a) != len(b) {
+			t.Fatalf("config_results rows differ in columns:\n%v\n%v", a, b)
+		}
+		for k, v := range a {
+			fa, okA := v.(float64)
+			fb, okB := b[k].(float64)
+			if okA && okB && math.Abs(fa-fb) <= 1e-12*math.Max(1, math.Abs(fa)) {
+				continue
+			}
+			if fmt.Sprint(v) != fmt.Sprint(b[k]) {
+				t.Errorf("config_results %s: %v on SQLite, %v on PostgreSQL", k, v, b[k])
+			}
+		}
+	}
 }
 
 // acceptance says whether to run issue #9's full-size process tests

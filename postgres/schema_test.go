@@ -185,3 +185,20 @@ func sqliteRows(db *sql.DB, q string) ([][]any, error) {
 	}
 	return out, rs.Err()
 }
+
+// TestOpenNewerSchema refuses a database migrated by a newer program.
+func TestOpenNewerSchema(t *testing.T) {
+	url := pgtest.URL(t)
+	db, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.pool.Exec(context.Background(), `INSERT INTO schema_version (version, name) VALUES (999, '999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(context.Background(), url)
+	if err == nil || !strings.Contains(err.Error(), "schema version 999 is newer than this program's") {
+		t.Errorf("open of a newer schema: %v", err)
+	}
+}

@@ -100,6 +100,11 @@ type EpochMetrics struct {
 	TrainSeconds  float64 `json:"train_seconds"`   // wall time of the training pass
 	EvalSeconds   float64 `json:"eval_seconds"`    // wall time of the test evaluation
 	SamplesPerSec float64 `json:"samples_per_sec"` // training samples per second
+
+	// Checkpoint is the run's state after the epoch in the model's
+	// checkpoint format (model.Trainer.Checkpoint), when the trainer was
+	// asked for one; nil otherwise.
+	Checkpoint []byte `json:"-"`
 }
 
 // Store keeps sweeps, runs and their metrics: what the training processes

@@ -310,12 +310,20 @@ func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64,
 	return loss, nil
 }
 
-// Evaluate computes the metrics of the current weights on all of split.
-func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+// syncEval copies the current weights into the evaluation graph.
+func (t *Trainer) syncEval() error {
 	for i, n := range t.learn {
 		if err := copyInto(t.evalLrn[i].Value(), n.Value()); err != nil {
-			return sweep.SplitMetrics{}, fmt.Errorf("model: evaluate: %s: %w", n.Name(), err)
+			return fmt.Errorf("model: copy weights for evaluation: %s: %w", n.Name(), err)
 		}
+	}
+	return nil
+}
+
+// Evaluate computes the metrics of the current weights on all of split.
+func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+	if err := t.syncEval(); err != nil {
+		return sweep.SplitMetrics{}, err
 	}
 	net := t.eval
 	acc := NewAccumulator(t.cfg.Settings.Head)

@@ -35,6 +35,7 @@ func commands() []command {
 		{"export", "write the result views as CSV or JSON", cmdExport},
 		{"report", "write a self-contained HTML report with figures", cmdReport},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
+		{"predict", "read pictures of digits and print what a trained model sees", cmdPredict},
 	}
 }
 

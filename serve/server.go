@@ -1,0 +1,472 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"sweep"
+	"sweep/store"
+)
+
+// Source is what the server reads: the read methods of *store.DB. Any
+// backend that has them (and returns errors wrapping store.ErrNotFound for
+// a missing sweep or run) can be served.
+type Source interface {
+	Sweeps(ctx context.Context) ([]sweep.SweepInfo, error)
+	Sweep(ctx context.Context, name string) (sweep.SweepInfo, error)
+	SweepReference(ctx context.Context, name string) (*sweep.Reference, error)
+	Runs(ctx context.Context, f store.RunFilter) ([]sweep.RunResult, error)
+	Run(ctx context.Context, idOrPrefix string) (sweep.RunResult, error)
+	Epochs(ctx context.Context, f store.RunFilter) ([]sweep.EpochResult, error)
+}
+
+// Changes tells whether the data changed since an earlier call: Version
+// returns a value that differs from the previous one after any write.
+// *store.ChangeCounter is one.
+type Changes interface {
+	Version(ctx context.Context) (int64, error)
+}
+
+// Options configure a Server. The zero value of each field is a sensible
+// default.
+type Options struct {
+	// Hosts are host names, besides localhost and IP literals, that the
+	// Host header may carry (the name in --addr, if it is one). Any other
+	// Host is refused, against DNS rebinding.
+	Hosts []string
+	// Poll is how often the change counter is read (default 250 ms).
+	Poll time.Duration
+	// Timeout bounds each request but the event stream (default 10 s).
+	Timeout time.Duration
+	// DBPath and Version are shown in the page footer.
+	DBPath, Version string
+	// Logf logs errors and the change counter's failures (default: log.Printf).
+	Logf func(format string, args ...any)
+	// Now is the clock for ETAs (default time.Now).
+	Now func() time.Time
+}
+
+// Limits that bound every request.
+const (
+	MaxRunsPage    = 5000 // rows of one runs table or /api/runs answer
+	DefaultRunPage = 1000
+	MaxCompare     = 20 // runs on one compare page
+	maxEventConns  = 200
+	maxRendering   = 8   // requests reading the database at once
+	maxCached      = 512 // responses kept for the current data version
+)
+
+// Server is the web UI and JSON API over a Source. Create it with New,
+// serve Handler, and run Watch (or use Serve, which does both).
+type Server struct {
+	src     Source
+	changes Changes
+	opt     Options
+	pages   map[string]*template.Template
+
+	gen    atomic.Int64 // bumped on every change the counter sees
+	mu     sync.Mutex
+	notify chan struct{} // closed and replaced at every change
+
+	sem    chan struct{}
+	streams atomic.Int64
+
+	cacheMu  sync.Mutex
+	cache    map[string]*cached
+	inflight map[string]*call
+}
+
+type cached struct {
+	gen         int64
+	status      int
+	contentType string
+	body        []byte
+}
+
+type call struct {
+	done chan struct{}
+	res  *cached
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// New returns a server over src that learns of changes from changes.
+func New(src Source, changes Changes, opt Options) (*Server, error) {
+	if src == nil || changes == nil {
+		return nil, errors.New("serve: new server: nil source or change counter")
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = 250 * time.Millisecond
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.Logf == nil {
+		opt.Logf = log.Printf
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("serve: new server: %w", err)
+	}
+	s := &Server{
+		src: src, changes: changes, opt: opt, pages: pages,
+		notify:   make(chan struct{}),
+		sem:      make(chan struct{}, maxRendering),
+		cache:    map[string]*cached{},
+		inflight: map[string]*call{},
+	}
+	return s, nil
+}
+
+// Handler returns the server's routes behind its guards: the Host check,
+// GET and HEAD only, security headers, and a time limit per request.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	page := func(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+		return http.TimeoutHandler(s.cachedHandler(f), s.opt.Timeout, "request took too long\n")
+	}
+	mux.Handle("GET /{$}", page(s.pageSweeps))
+	mux.Handle("GET /sweeps/{name}", page(s.pageRuns))
+	mux.Handle("GET /sweeps/{name}/overview", page(s.pageOverview))
+	mux.Handle("GET /runs/{id}", page(s.pageRun))
+	mux.Handle("GET /compare", page(s.pageCompare))
+	mux.Handle("GET /api/sweeps", page(s.apiSweeps))
+	mux.Handle("GET /api/sweeps/{name}", page(s.apiSweep))
+	mux.Handle("GET /api/runs", page(s.apiRuns))
+	mux.Handle("GET /api/runs/{id}", page(s.apiRun))
+	mux.Handle("GET /api/runs/{id}/epochs", page(s.apiEpochs))
+	mux.HandleFunc("GET /api/events", s.events)
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	return s.guard(mux)
+}
+
+// csp allows nothing from outside the server. Inline styles are allowed
+// because gonum's SVG figures carry style attributes; scripts are not.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if !s.hostAllowed(r.Host) {
+			http.Error(w, fmt.Sprintf("host %q is not served here (sweep serve answers to localhost, IP addresses and the host in --addr)", r.Host), http.StatusMisdirectedRequest)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, "sweep serve only reads: method "+r.Method+" not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed accepts localhost, any IP literal (a rebinding attack needs
+// a domain name) and the configured names.
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil {
+		return true
+	}
+	for _, h := range s.opt.Hosts {
+		if strings.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// httpError is an error with the status to answer.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e httpError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// cachedHandler serves f's response from the cache while the data has not
+// changed: many clients polling the same page cost one database read per
+// change. Concurrent misses for one URL share one computation.
+func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path + "?" + r.URL.RawQuery
+		gen := s.gen.Load()
+		res, err := s.lookup(r.Context(), key, gen, func() (*cached, error) {
+			rec := &recorder{header: http.Header{}, status: http.StatusOK}
+			if err := f(rec, r); err != nil {
+				return nil, err
+			}
+			return &cached{gen: gen, status: rec.status, contentType: rec.header.Get("Content-Type"), body: rec.buf.Bytes()}, nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", res.contentType)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(res.status)
+		if r.Method != http.MethodHead {
+			w.Write(res.body)
+		}
+	})
+}
+
+func (s *Server) lookup(ctx context.Context, key string, gen int64, compute func() (*cached, error)) (*cached, error) {
+	s.cacheMu.Lock()
+	if c := s.cache[key]; c != nil && c.gen == gen {
+		s.cacheMu.Unlock()
+		return c, nil
+	}
+	if cl := s.inflight[key]; cl != nil {
+		s.cacheMu.Unlock()
+		select {
+		case <-cl.done:
+			if cl.res != nil && cl.res.gen == gen {
+				return cl.res, nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.cacheMu.Lock()
+	}
+	cl := &call{done: make(chan struct{})}
+	s.inflight[key] = cl
+	s.cacheMu.Unlock()
+
+	var res *cached
+	var err error
+	select {
+	case s.sem <- struct{}{}:
+		res, err = compute()
+		<-s.sem
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+
+	s.cacheMu.Lock()
+	if s.inflight[key] == cl {
+		delete(s.inflight, key)
+	}
+	if err == nil && res.status == http.StatusOK {
+		if len(s.cache) >= maxCached {
+			clear(s.cache)
+		}
+		s.cache[key] = res
+		cl.res = res
+	}
+	s.cacheMu.Unlock()
+	close(cl.done)
+	return res, err
+}
+
+// recorder buffers a response for the cache.
+type recorder struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "internal error: "+err.Error()
+	var he httpError
+	switch {
+	case errors.As(err, &he):
+		status, msg = he.status, he.msg
+	case errors.Is(err, store.ErrNotFound):
+		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, store.ErrAmbiguous):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		status, msg = http.StatusServiceUnavailable, "request timed out or was cancelled: "+err.Error()
+	}
+	if status == http.StatusInternalServerError {
+		s.opt.Logf("serve: %s %s: %v", r.Method, r.URL, err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	s.pages["error"].ExecuteTemplate(w, "layout", errorView{
+		layoutView: s.layout(http.StatusText(status)),
+		Status:     status,
+		Message:    msg,
+	})
+}
+
+// Watch polls the change counter every Options.Poll until ctx is done,
+// telling open pages (through /api/events) and the cache when the data
+// changed.
+func (s *Server) Watch(ctx context.Context) {
+	t := time.NewTicker(s.opt.Poll)
+	defer t.Stop()
+	last, err := s.changes.Version(ctx)
+	failing := err != nil
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := s.changes.Version(ctx)
+		if err != nil {
+			if !failing && ctx.Err() == nil {
+				s.opt.Logf("serve: watching for changes: %v", err)
+			}
+			failing = true
+			continue
+		}
+		failing = false
+		if v != last {
+			last = v
+			s.changed()
+		}
+	}
+}
+
+// changed bumps the generation and wakes every event stream.
+func (s *Server) changed() {
+	s.mu.Lock()
+	s.gen.Add(1)
+	close(s.notify)
+	s.notify = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Server) wait() (<-chan struct{}, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.notify, s.gen.Load()
+}
+
+// events is the Server-Sent Events stream: "change" with the generation
+// whenever the data changed, and a comment every 15 s to keep proxies and
+// SSH tunnels from closing it.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	if s.streams.Add(1) > maxEventConns {
+		s.streams.Add(-1)
+		http.Error(w, "too many open event streams", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.streams.Add(-1)
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	ch, gen := s.wait()
+	send := func(msg string) bool {
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := fmt.Fprint(w, msg); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send(fmt.Sprintf("retry: 1000\nevent: hello\ndata: %d\n\n", gen)) {
+		return
+	}
+	keep := time.NewTicker(15 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ch:
+			ch, gen = s.wait()
+			if !send(fmt.Sprintf("event: change\ndata: %d\n\n", gen)) {
+				return
+			}
+		case <-keep.C:
+			if !send(": keep-alive\n\n") {
+				return
+			}
+		}
+	}
+}
+
+// Serve serves s on ln until ctx is done, then shuts down, giving open
+// requests up to 5 s. Event streams end with ctx.
+func Serve(ctx context.Context, ln net.Listener, s *Server) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          log.New(logWriter{s.opt.Logf}, "", 0),
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.Watch(ctx) }()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = hs.Shutdown(sctx)
+		scancel()
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+type logWriter struct{ logf func(string, ...any) }
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l.logf("serve: %s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

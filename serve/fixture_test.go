@@ -2,7 +2,6 @@ package serve
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -23,6 +22,8 @@ type fixture struct {
 	owner sweep.Owner
 	url   string // http://127.0.0.1:PORT
 	srv   *Server
+	ro    *store.DB
+	cc    *store.ChangeCounter
 	ids   map[string][]string // run ids by sweep, in file order
 	taken map[string]bool     // runs claimed
 	live  string              // the heads run left running
@@ -122,6 +123,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cc.Close() })
+	f.ro, f.cc = ro, cc
 	f.srv, err = New(ro, cc, Options{Poll: 100 * time.Millisecond, DBPath: "sweep.db", Version: "test",
 		Logf: func(format string, a ...any) { t.Logf(format, a...) }})
 	if err != nil {
@@ -216,5 +218,3 @@ func (f *fixture) mustGet(path string) string {
 	}
 	return body
 }
-
-var _ = fmt.Sprint

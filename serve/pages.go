@@ -232,8 +232,13 @@ type column struct {
 
 type runRow struct {
 	ID, Status string
-	Cells      []string
+	Cells      []cell
 	Error      string
+}
+
+type cell struct {
+	Text string
+	Num  bool
 }
 
 type option struct {
@@ -329,7 +334,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 		{colStatus, "status", false, func(r sweep.RunResult) string { return string(r.Status) }},
 	}
 	for _, n := range varying {
-		cols = append(cols, col{n, n, true, func(r sweep.RunResult) string { return reports.SettingValue(r.Settings, n) }})
+		cols = append(cols, col{n, n, allNumeric(reports.SettingValues(settings, n)), func(r sweep.RunResult) string { return reports.SettingValue(r.Settings, n) }})
 	}
 	cols = append(cols,
 		col{colSeed, "seed", true, func(r sweep.RunResult) string { return strconv.FormatInt(r.Settings.Seed, 10) }},
@@ -367,7 +372,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 	for _, r := range page {
 		row := runRow{ID: r.RunID, Status: string(r.Status), Error: r.Error}
 		for _, c := range cols[2:] {
-			row.Cells = append(row.Cells, c.cell(r))
+			row.Cells = append(row.Cells, cell{c.cell(r), c.num})
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -383,6 +388,15 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 		v.NextURL = base + "?" + q.values().Encode()
 	}
 	return s.render(w, "runs", v)
+}
+
+func allNumeric(vals []string) bool {
+	for _, v := range vals {
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // ---- run page ----
@@ -461,7 +475,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 
 type compareRow struct {
 	ID, Sweep, Status, Label string
-	Cells                []string
+	Cells                    []string
 }
 
 type compareView struct {

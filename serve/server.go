@@ -80,7 +80,7 @@ type Server struct {
 	mu     sync.Mutex
 	notify chan struct{} // closed and replaced at every change
 
-	sem    chan struct{}
+	sem     chan struct{}
 	streams atomic.Int64
 
 	cacheMu  sync.Mutex

@@ -95,8 +95,14 @@ type layoutView struct {
 	Sweep   string // the sweep the page is about, for the selection's key
 }
 
-func (s *Server) layout(title string) layoutView {
-	return layoutView{Title: title, DBPath: s.opt.DBPath, Version: s.opt.Version, Gen: s.gen.Load()}
+// layout fills the frame. Gen is the generation the request's data were
+// read at (or after), which the page's script compares with the events'.
+func (s *Server) layout(r *http.Request, title string) layoutView {
+	gen, ok := r.Context().Value(genKey{}).(int64)
+	if !ok {
+		gen = s.gen.Load()
+	}
+	return layoutView{Title: title, DBPath: s.opt.DBPath, Version: s.opt.Version, Gen: gen}
 }
 
 func (s *Server) render(w http.ResponseWriter, name string, view any) error {
@@ -189,7 +195,7 @@ func (s *Server) pageSweeps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := sweepsView{layoutView: s.layout("Sweeps"), Statuses: statuses, Sweeps: rows}
+	v := sweepsView{layoutView: s.layout(r, "Sweeps"), Statuses: statuses, Sweeps: rows}
 	return s.render(w, "sweeps", v)
 }
 
@@ -288,7 +294,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 	varying := reports.VaryingSettings(settings)
 	base := "/sweeps/" + url.PathEscape(name)
 	v := runsView{
-		layoutView: s.layout("Runs of " + name),
+		layoutView: s.layout(r, "Runs of "+name),
 		Info:       info, Total: total, Sort: rq.Sort, Desc: rq.Desc,
 		ClearURL:    base,
 		OverviewURL: base + "/overview",
@@ -428,7 +434,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := runView{layoutView: s.layout("Run " + run.RunID), Run: run}
+	v := runView{layoutView: s.layout(r, "Run "+run.RunID), Run: run}
 	v.Sweep = run.Sweep
 	for _, n := range reports.SettingNames() {
 		v.Settings = append(v.Settings, kv{n, reports.SettingValue(run.Settings, n)})
@@ -496,7 +502,7 @@ func (s *Server) pageCompare(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("%v", err)
 	}
-	v := compareView{layoutView: s.layout("Compare"), Metric: m}
+	v := compareView{layoutView: s.layout(r, "Compare"), Metric: m}
 	for _, mm := range reports.Metrics {
 		v.Metrics = append(v.Metrics, option{string(mm), mm == m})
 	}
@@ -678,7 +684,7 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) error {
 	if sd.Reference, err = s.src.SweepReference(ctx, name); err != nil {
 		return err
 	}
-	v := overviewView{layoutView: s.layout("Overview of " + name), Info: info, Metric: m}
+	v := overviewView{layoutView: s.layout(r, "Overview of "+name), Info: info, Metric: m}
 	v.Sweep = name
 	for _, mm := range reports.Metrics {
 		v.Metrics = append(v.Metrics, option{string(mm), mm == m})

@@ -11,6 +11,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,9 +66,19 @@ const (
 	DefaultRunPage = 1000
 	MaxCompare     = 20 // runs on one compare page
 	maxEventConns  = 200
-	maxRendering   = 8   // requests reading the database at once
-	maxCached      = 512 // responses kept for the current data version
+	maxCached      = 512 // responses kept
+	// minRefresh is how long a response is served after the data changed
+	// before it is computed again: a sweep writing many epochs a second
+	// costs each URL at most a few database reads a second.
+	minRefresh = 400 * time.Millisecond
 )
+
+// maxRendering bounds the requests reading the database and drawing at
+// once: half the CPUs, so a server under load leaves training the rest.
+var maxRendering = max(1, runtime.GOMAXPROCS(0)/2)
+
+// genKey is the request context key of the generation being served.
+type genKey struct{}
 
 // Server is the web UI and JSON API over a Source. Create it with New,
 // serve Handler, and run Watch (or use Serve, which does both).
@@ -89,7 +101,8 @@ type Server struct {
 }
 
 type cached struct {
-	gen         int64
+	gen         int64     // generation when its computation began
+	at          time.Time // when its computation began
 	status      int
 	contentType string
 	body        []byte
@@ -219,19 +232,29 @@ func badRequest(format string, args ...any) error {
 	return httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-// cachedHandler serves f's response from the cache while the data has not
-// changed: many clients polling the same page cost one database read per
-// change. Concurrent misses for one URL share one computation.
+// cachedHandler serves f's responses from a cache, so that many clients
+// polling the same URL cost one computation per change of the data:
+//
+//   - while the data has not changed, the cached response is served;
+//   - after a change, one request recomputes it while the others get the
+//     previous one at once (stale while revalidating), and within
+//     minRefresh of the last computation the previous one is served too.
+//
+// Every response carries the generation its data were read at (header
+// X-Sweep-Generation, and data-gen in pages), so a page's script that was
+// told of a newer generation asks again until it gets it.
 func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Path + "?" + r.URL.RawQuery
-		gen := s.gen.Load()
-		res, err := s.lookup(r.Context(), key, gen, func() (*cached, error) {
+		res, err := s.lookup(r.Context(), key, func() (*cached, error) {
+			gen := s.gen.Load()
+			c := &cached{gen: gen, at: time.Now()}
 			rec := &recorder{header: http.Header{}, status: http.StatusOK}
-			if err := f(rec, r); err != nil {
+			if err := f(rec, r.WithContext(context.WithValue(r.Context(), genKey{}, gen))); err != nil {
 				return nil, err
 			}
-			return &cached{gen: gen, status: rec.status, contentType: rec.header.Get("Content-Type"), body: rec.buf.Bytes()}, nil
+			c.status, c.contentType, c.body = rec.status, rec.header.Get("Content-Type"), rec.buf.Bytes()
+			return c, nil
 		})
 		if err != nil {
 			s.writeError(w, r, err)
@@ -239,6 +262,7 @@ func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) er
 		}
 		w.Header().Set("Content-Type", res.contentType)
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Sweep-Generation", strconv.FormatInt(res.gen, 10))
 		w.WriteHeader(res.status)
 		if r.Method != http.MethodHead {
 			w.Write(res.body)
@@ -246,17 +270,21 @@ func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
-func (s *Server) lookup(ctx context.Context, key string, gen int64, compute func() (*cached, error)) (*cached, error) {
+func (s *Server) lookup(ctx context.Context, key string, compute func() (*cached, error)) (*cached, error) {
 	s.cacheMu.Lock()
-	if c := s.cache[key]; c != nil && c.gen == gen {
+	c := s.cache[key]
+	if c != nil && (c.gen == s.gen.Load() || time.Since(c.at) < minRefresh) {
 		s.cacheMu.Unlock()
 		return c, nil
 	}
 	if cl := s.inflight[key]; cl != nil {
 		s.cacheMu.Unlock()
+		if c != nil {
+			return c, nil // stale while a fresher copy is computed
+		}
 		select {
 		case <-cl.done:
-			if cl.res != nil && cl.res.gen == gen {
+			if cl.res != nil {
 				return cl.res, nil
 			}
 		case <-ctx.Done():
@@ -329,7 +357,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	s.pages["error"].ExecuteTemplate(w, "layout", errorView{
-		layoutView: s.layout(http.StatusText(status)),
+		layoutView: s.layout(r, http.StatusText(status)),
 		Status:     status,
 		Message:    msg,
 	})

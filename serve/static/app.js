@@ -53,6 +53,7 @@
 
   var live = document.getElementById("live");
   var busy = false, again = false;
+  var wanted = 0, retries = 0; // newest generation announced; tries to get it
 
   function refresh() {
     if (busy) { again = true; return; }
@@ -74,6 +75,14 @@
         body.dataset.gen = doc.body.dataset.gen;
         if (updatedEl) { updatedEl.textContent = "updated " + new Date().toLocaleTimeString(); }
         setState("live");
+        // The server may answer from its cache while it recomputes: ask
+        // again until the page is as new as the last announced change.
+        if (Number(doc.body.dataset.gen) < wanted && retries < 20) {
+          retries++;
+          setTimeout(refresh, 250);
+        } else {
+          retries = 0;
+        }
       })
       .catch(function (e) { setState("update failed: " + e.message, true); })
       .then(function () {
@@ -86,9 +95,14 @@
     var es = new EventSource("/api/events");
     es.addEventListener("hello", function (e) {
       setState("live");
-      if (e.data !== body.dataset.gen) { refresh(); }
+      wanted = Math.max(wanted, Number(e.data));
+      if (Number(body.dataset.gen) < wanted) { refresh(); }
     });
-    es.addEventListener("change", refresh);
+    es.addEventListener("change", function (e) {
+      wanted = Math.max(wanted, Number(e.data));
+      retries = 0;
+      refresh();
+    });
     es.onerror = function () { setState("reconnecting…", true); };
   } else {
     setState("static");

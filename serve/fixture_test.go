@@ -124,7 +124,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { cc.Close() })
 	f.ro, f.cc = ro, cc
-	f.srv, err = New(ro, cc, Options{Poll: 100 * time.Millisecond, DBPath: "sweep.db", Version: "test",
+	f.srv, err = New(ro, cc, Options{DBPath: "sweep.db", Version: "test",
 		Logf: func(format string, a ...any) { t.Logf(format, a...) }})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@
         // again until the page is as new as the last announced change.
         if (Number(doc.body.dataset.gen) < wanted && retries < 20) {
           retries++;
-          setTimeout(refresh, 250);
+          setTimeout(refresh, 150);
         } else {
           retries = 0;
         }

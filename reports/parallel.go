@@ -12,6 +12,9 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
+// maxAxisLabels is the most values labelled on one axis.
+const maxAxisLabels = 12
+
 // ParallelAxis is one categorical axis of a parallel-coordinates figure: a
 // setting and its values, bottom to top.
 type ParallelAxis struct {
@@ -134,7 +137,14 @@ func ParallelCoordinates(title, metricLabel string, axes []ParallelAxis, lines [
 
 		var lab plotter.XYLabels
 		if i < n {
-			for _, v := range axes[i].Values {
+			// A random search gives an axis many values: label at most
+			// maxAxisLabels of them, evenly, ends included.
+			vals := axes[i].Values
+			stride := max(1, (len(vals)+maxAxisLabels-2)/(maxAxisLabels-1))
+			for j, v := range vals {
+				if j%stride != 0 && j != len(vals)-1 {
+					continue
+				}
 				lab.XYs = append(lab.XYs, plotter.XY{X: float64(i), Y: pos[i][v]})
 				lab.Labels = append(lab.Labels, v)
 			}

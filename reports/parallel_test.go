@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,6 +52,29 @@ func TestParallelCoordinates(t *testing.T) {
 	svg, _ = SVG(p, FigureWidth, FigureHeight)
 	if !bytes.Contains(svg, []byte("best: 0.700")) {
 		t.Error("lowerIsBetter: legend does not call the lowest value best")
+	}
+
+	// A random search's many values: at most maxAxisLabels labels, ends kept.
+	many := ParallelAxis{Name: "lr"}
+	var manyLines []ParallelLine
+	for i := range 40 {
+		v := fmt.Sprintf("0.%04d", i+1)
+		many.Values = append(many.Values, v)
+		manyLines = append(manyLines, ParallelLine{Values: []string{v}, Metric: float64(i)})
+	}
+	p, err = ParallelCoordinates("", "m", []ParallelAxis{many}, manyLines, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, _ = SVG(p, FigureWidth, FigureHeight)
+	labelled := 0
+	for _, v := range many.Values {
+		if bytes.Contains(svg, []byte(">"+v+"<")) {
+			labelled++
+		}
+	}
+	if labelled > maxAxisLabels || !bytes.Contains(svg, []byte(">0.0001<")) || !bytes.Contains(svg, []byte(">0.0040<")) {
+		t.Errorf("%d of 40 values labelled (want at most %d, both ends)", labelled, maxAxisLabels)
 	}
 
 	if _, err := ParallelCoordinates("", "m", axes, []ParallelLine{{Values: []string{"classify", "0.001"}, Metric: math.NaN()}}, false); !errors.Is(err, ErrNoData) {

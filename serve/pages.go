@@ -655,12 +655,14 @@ func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, 
 
 type overviewView struct {
 	layoutView
-	Info     sweep.SweepInfo
-	Metric   reports.Metric
-	Metrics  []option
-	Figure   figure
-	Findings []reports.Finding
-	Varying  []string
+	Info      sweep.SweepInfo
+	Metric    reports.Metric
+	Metrics   []option
+	Figure    figure
+	Findings  []reports.Finding
+	Varying   []string
+	Failed    int // failed runs, listed at FailedURL
+	FailedURL string
 }
 
 func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) error {
@@ -712,5 +714,7 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) error {
 		v.Figure.Note = "No finished run yet: the figure draws done runs only."
 	}
 	v.Findings = reports.Findings(sd, m)
+	v.Failed = info.Counts[sweep.StatusFailed]
+	v.FailedURL = "/sweeps/" + url.PathEscape(name) + "?status=failed"
 	return s.render(w, "overview", v)
 }

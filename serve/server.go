@@ -66,7 +66,8 @@ const (
 	DefaultRunPage = 1000
 	MaxCompare     = 20 // runs on one compare page
 	maxEventConns  = 200
-	maxCached      = 512 // responses kept
+	maxCached      = 512      // responses kept
+	maxCacheBytes  = 64 << 20 // and their total size
 	// minRefresh is how long a response is served after the data changed
 	// before it is computed again: a sweep writing many epochs a second
 	// costs each URL at most a few database reads a second.
@@ -95,9 +96,10 @@ type Server struct {
 	sem     chan struct{}
 	streams atomic.Int64
 
-	cacheMu  sync.Mutex
-	cache    map[string]*cached
-	inflight map[string]*call
+	cacheMu    sync.Mutex
+	cache      map[string]*cached
+	cacheBytes int
+	inflight   map[string]*call
 }
 
 type cached struct {
@@ -311,10 +313,15 @@ func (s *Server) lookup(ctx context.Context, key string, compute func() (*cached
 		delete(s.inflight, key)
 	}
 	if err == nil && res.status == http.StatusOK {
-		if len(s.cache) >= maxCached {
+		if old := s.cache[key]; old != nil {
+			s.cacheBytes -= len(old.body)
+		}
+		if len(s.cache) >= maxCached || s.cacheBytes+len(res.body) > maxCacheBytes {
 			clear(s.cache)
+			s.cacheBytes = 0
 		}
 		s.cache[key] = res
+		s.cacheBytes += len(res.body)
 		cl.res = res
 	}
 	s.cacheMu.Unlock()
@@ -421,6 +428,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
+	if r.Method == http.MethodHead {
+		return
+	}
 	ch, gen := s.wait()
 	send := func(msg string) bool {
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))

@@ -481,7 +481,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 
 type compareRow struct {
 	ID, Sweep, Status, Label string
-	Cells                    []string
+	Cells                    []cell
 }
 
 type compareView struct {
@@ -551,6 +551,10 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 	for _, m := range metricColumns {
 		v.Headers = append(v.Headers, m.AxisLabel())
 	}
+	numeric := map[string]bool{}
+	for _, n := range varying {
+		numeric[n] = allNumeric(reports.SettingValues(reports.RunSettings(runs), n))
+	}
 	labels := map[string]string{}
 	for _, rr := range runs {
 		label := rr.RunID
@@ -563,15 +567,15 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 		labels[rr.RunID] = label
 		row := compareRow{ID: rr.RunID, Sweep: rr.Sweep, Status: string(rr.Status), Label: label}
 		for _, n := range varying {
-			row.Cells = append(row.Cells, reports.SettingValue(rr.Settings, n))
+			row.Cells = append(row.Cells, cell{reports.SettingValue(rr.Settings, n), numeric[n]})
 		}
-		row.Cells = append(row.Cells, strconv.FormatInt(rr.Settings.Seed, 10), fmt.Sprintf("%d/%d", rr.EpochsDone, rr.Settings.Epochs))
+		row.Cells = append(row.Cells, cell{strconv.FormatInt(rr.Settings.Seed, 10), true}, cell{fmt.Sprintf("%d/%d", rr.EpochsDone, rr.Settings.Epochs), true})
 		for _, m := range metricColumns {
 			val := finalMetric(rr, m)
 			if m.Percent() {
-				row.Cells = append(row.Cells, fmtPct(val))
+				row.Cells = append(row.Cells, cell{fmtPct(val), true})
 			} else {
-				row.Cells = append(row.Cells, fmtNum(val))
+				row.Cells = append(row.Cells, cell{fmtNum(val), true})
 			}
 		}
 		v.Rows = append(v.Rows, row)
@@ -625,9 +629,9 @@ func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, 
 		v.Headers = append(v.Headers, mm.AxisLabel()+" (mean ± std)")
 	}
 	for _, c := range ranked {
-		row := compareRow{Label: c.Label, Cells: []string{fmt.Sprintf("%d of %d", len(c.Runs), c.Planned)}}
+		row := compareRow{Label: c.Label, Cells: []cell{{fmt.Sprintf("%d of %d", len(c.Runs), c.Planned), true}}}
 		for _, mm := range metricColumns {
-			row.Cells = append(row.Cells, mm.FormatStats(c.Final(mm)))
+			row.Cells = append(row.Cells, cell{mm.FormatStats(c.Final(mm)), true})
 		}
 		v.Rows = append(v.Rows, row)
 	}

@@ -145,7 +145,7 @@ func (s *Server) apiSweeps(w http.ResponseWriter, r *http.Request) error {
 // GET /api/sweeps/{name}: one sweep, with its file's text.
 func (s *Server) apiSweep(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	info, err := s.src.Sweep(r.Context(), name)
+	info, err := s.sweep(r.Context(), name)
 	if err != nil {
 		return err
 	}

@@ -218,3 +218,9 @@ func (f *fixture) mustGet(path string) string {
 	}
 	return body
 }
+
+// *store.DB is a Source and *store.ChangeCounter a Changes.
+var (
+	_ Source  = (*store.DB)(nil)
+	_ Changes = (*store.ChangeCounter)(nil)
+)

@@ -282,7 +282,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.src.Sweep(r.Context(), name)
+	info, err := s.sweep(r.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -602,7 +602,7 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, v *compareView) error {
 	v.Mode, v.SweepName, v.Sweep = "configs", name, name
 	v.Title = "Configurations of " + name
-	if _, err := s.src.Sweep(r.Context(), name); err != nil {
+	if _, err := s.sweep(r.Context(), name); err != nil {
 		return err
 	}
 	runs, err := s.src.Runs(r.Context(), store.RunFilter{Sweep: name})
@@ -676,7 +676,7 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("%v", err)
 	}
 	ctx := r.Context()
-	info, err := s.src.Sweep(ctx, name)
+	info, err := s.sweep(ctx, name)
 	if err != nil {
 		return err
 	}

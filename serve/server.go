@@ -22,12 +22,11 @@ import (
 	"sweep/store"
 )
 
-// Source is what the server reads: the read methods of *store.DB. Any
-// backend that has them (and returns errors wrapping store.ErrNotFound for
-// a missing sweep or run) can be served.
+// Source is what the server reads: read methods of *store.DB that any
+// backend has. One that has them (and returns errors wrapping
+// store.ErrNotFound for a missing sweep or run) can be served.
 type Source interface {
 	Sweeps(ctx context.Context) ([]sweep.SweepInfo, error)
-	Sweep(ctx context.Context, name string) (sweep.SweepInfo, error)
 	SweepReference(ctx context.Context, name string) (*sweep.Reference, error)
 	Runs(ctx context.Context, f store.RunFilter) ([]sweep.RunResult, error)
 	Run(ctx context.Context, idOrPrefix string) (sweep.RunResult, error)
@@ -220,6 +219,21 @@ func (s *Server) hostAllowed(hostport string) bool {
 		}
 	}
 	return false
+}
+
+// sweep returns one sweep's info; the error wraps store.ErrNotFound if
+// there is none by that name. (Sweeps is cheap: one row per sweep.)
+func (s *Server) sweep(ctx context.Context, name string) (sweep.SweepInfo, error) {
+	infos, err := s.src.Sweeps(ctx)
+	if err != nil {
+		return sweep.SweepInfo{}, err
+	}
+	for _, info := range infos {
+		if info.Name == name {
+			return info, nil
+		}
+	}
+	return sweep.SweepInfo{}, fmt.Errorf("sweep %q: %w", name, store.ErrNotFound)
 }
 
 // httpError is an error with the status to answer.

@@ -39,13 +39,22 @@
 //
 // Watch reads a Changes counter every Options.Poll (250 ms by default);
 // for SQLite that is PRAGMA data_version, which moves whenever any process
-// commits, and reads no table. When it moves, the server bumps its
-// generation, drops its response cache and sends "change" on every event
+// commits, and reads no table. When it moves, the server reads the sweeps'
+// fingerprints (runs by status, training seconds, first start, last
+// finish, last save: one cheap query), bumps its generation and that of
+// each sweep whose fingerprint changed, and sends "change" on every event
 // stream. A page's script then fetches its own URL again and swaps in the
 // new <main id="live">: sort and filters live in the URL and the ticked
-// runs in sessionStorage, so an update keeps them. Between changes every
-// response is served from a cache keyed by URL, so any number of open
-// pages cost one database read per change and URL.
+// runs in sessionStorage, so an update keeps them.
+//
+// Answers are cached by URL. A page of one sweep stays cached until that
+// sweep changes; pages over all sweeps, runs and run pages until anything
+// changes. After a change one request recomputes an answer while others
+// get the previous one, and an answer is recomputed at most every 500 ms;
+// each answer says in X-Sweep-Generation which generation it is current
+// at, and the script asks again until it has the one announced. So any
+// number of open pages cost at most a few database reads a second per
+// URL, and none for sweeps that do not change.
 //
 // # Security
 //

@@ -70,7 +70,7 @@ const (
 	// minRefresh is how long a response is served after the data changed
 	// before it is computed again: a sweep writing many epochs a second
 	// costs each URL at most a few database reads a second.
-	minRefresh = 400 * time.Millisecond
+	minRefresh = 500 * time.Millisecond
 )
 
 // maxRendering bounds the requests reading the database and drawing at
@@ -95,6 +95,10 @@ type Server struct {
 	sem     chan struct{}
 	streams atomic.Int64
 
+	sweepMu  sync.Mutex
+	sweepGen map[string]int64  // per sweep, bumped when its fingerprint changes
+	sweepFP  map[string]string // fingerprint of each sweep at the last change
+
 	cacheMu    sync.Mutex
 	cache      map[string]*cached
 	cacheBytes int
@@ -103,6 +107,8 @@ type Server struct {
 
 type cached struct {
 	gen         int64     // generation when its computation began
+	dep         string    // the sweep it depends on; "" for any
+	depGen      int64     // that sweep's generation when its computation began
 	at          time.Time // when its computation began
 	status      int
 	contentType string
@@ -146,6 +152,8 @@ func New(src Source, changes Changes, opt Options) (*Server, error) {
 		notify:   make(chan struct{}),
 		sem:      make(chan struct{}, maxRendering),
 		cache:    map[string]*cached{},
+		sweepGen: map[string]int64{},
+		sweepFP:  map[string]string{},
 		inflight: map[string]*call{},
 	}
 	return s, nil
@@ -155,19 +163,24 @@ func New(src Source, changes Changes, opt Options) (*Server, error) {
 // GET and HEAD only, security headers, and a time limit per request.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	page := func(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-		return http.TimeoutHandler(s.cachedHandler(f), s.opt.Timeout, "request took too long\n")
+	// Each route says which sweep its answer depends on (anyOne: it may
+	// depend on any), so that a change elsewhere keeps it cached.
+	page := func(f func(w http.ResponseWriter, r *http.Request) error, dep func(*http.Request) string) http.Handler {
+		return http.TimeoutHandler(s.cachedHandler(f, dep), s.opt.Timeout, "request took too long\n")
 	}
-	mux.Handle("GET /{$}", page(s.pageSweeps))
-	mux.Handle("GET /sweeps/{name}", page(s.pageRuns))
-	mux.Handle("GET /sweeps/{name}/overview", page(s.pageOverview))
-	mux.Handle("GET /runs/{id}", page(s.pageRun))
-	mux.Handle("GET /compare", page(s.pageCompare))
-	mux.Handle("GET /api/sweeps", page(s.apiSweeps))
-	mux.Handle("GET /api/sweeps/{name}", page(s.apiSweep))
-	mux.Handle("GET /api/runs", page(s.apiRuns))
-	mux.Handle("GET /api/runs/{id}", page(s.apiRun))
-	mux.Handle("GET /api/runs/{id}/epochs", page(s.apiEpochs))
+	anyOne := func(*http.Request) string { return "" }
+	pathSweep := func(r *http.Request) string { return r.PathValue("name") }
+	querySweep := func(r *http.Request) string { return r.URL.Query().Get("sweep") }
+	mux.Handle("GET /{$}", page(s.pageSweeps, anyOne))
+	mux.Handle("GET /sweeps/{name}", page(s.pageRuns, pathSweep))
+	mux.Handle("GET /sweeps/{name}/overview", page(s.pageOverview, pathSweep))
+	mux.Handle("GET /runs/{id}", page(s.pageRun, anyOne))
+	mux.Handle("GET /compare", page(s.pageCompare, querySweep))
+	mux.Handle("GET /api/sweeps", page(s.apiSweeps, anyOne))
+	mux.Handle("GET /api/sweeps/{name}", page(s.apiSweep, pathSweep))
+	mux.Handle("GET /api/runs", page(s.apiRuns, querySweep))
+	mux.Handle("GET /api/runs/{id}", page(s.apiRun, anyOne))
+	mux.Handle("GET /api/runs/{id}/epochs", page(s.apiEpochs, anyOne))
 	mux.HandleFunc("GET /api/events", s.events)
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -249,22 +262,26 @@ func badRequest(format string, args ...any) error {
 }
 
 // cachedHandler serves f's responses from a cache, so that many clients
-// polling the same URL cost one computation per change of the data:
+// polling the same URL cost one computation per change of the data it
+// depends on:
 //
-//   - while the data has not changed, the cached response is served;
+//   - while that data has not changed, the cached response is served: the
+//     sweep dep names (after a change, its fingerprint says whether it
+//     changed), or with dep "" the whole database;
 //   - after a change, one request recomputes it while the others get the
 //     previous one at once (stale while revalidating), and within
 //     minRefresh of the last computation the previous one is served too.
 //
-// Every response carries the generation its data were read at (header
-// X-Sweep-Generation, and data-gen in pages), so a page's script that was
-// told of a newer generation asks again until it gets it.
-func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+// Every response carries the generation its data are current at (header
+// X-Sweep-Generation), so a page's script that was told of a newer
+// generation asks again until it gets it.
+func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) error, depOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Path + "?" + r.URL.RawQuery
-		res, err := s.lookup(r.Context(), key, func() (*cached, error) {
+		dep := depOf(r)
+		res, gen, err := s.lookup(r.Context(), key, dep, func() (*cached, error) {
 			gen := s.gen.Load()
-			c := &cached{gen: gen, at: time.Now()}
+			c := &cached{gen: gen, dep: dep, depGen: s.depGen(dep), at: time.Now()}
 			rec := &recorder{header: http.Header{}, status: http.StatusOK}
 			if err := f(rec, r.WithContext(context.WithValue(r.Context(), genKey{}, gen))); err != nil {
 				return nil, err
@@ -278,7 +295,7 @@ func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) er
 		}
 		w.Header().Set("Content-Type", res.contentType)
 		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("X-Sweep-Generation", strconv.FormatInt(res.gen, 10))
+		w.Header().Set("X-Sweep-Generation", strconv.FormatInt(gen, 10))
 		w.WriteHeader(res.status)
 		if r.Method != http.MethodHead {
 			w.Write(res.body)
@@ -286,25 +303,88 @@ func (s *Server) cachedHandler(f func(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
-func (s *Server) lookup(ctx context.Context, key string, compute func() (*cached, error)) (*cached, error) {
+// current reports whether c still holds the data it depends on, and the
+// generation it is current at: the present one if so, else its own.
+func (s *Server) current(c *cached) (bool, int64) {
+	gen := s.gen.Load() // before depGen: fingerprints move before gen does
+	if c.dep == "" {
+		return c.gen == gen, c.gen
+	}
+	if c.depGen == s.depGen(c.dep) {
+		return true, gen
+	}
+	return false, c.gen
+}
+
+// depGen is the generation of one sweep's data, or of all data for "".
+func (s *Server) depGen(dep string) int64 {
+	if dep == "" {
+		return s.gen.Load()
+	}
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	return s.sweepGen[dep]
+}
+
+// refreshSweeps bumps the generation of each sweep whose fingerprint
+// (runs by status, training seconds, first start, last finish, last save)
+// changed. New epochs add training seconds, status changes and new runs
+// change the counts. If the sweeps cannot be read, every sweep counts as
+// changed.
+func (s *Server) refreshSweeps(ctx context.Context) {
+	infos, err := s.src.Sweeps(ctx)
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil {
+			s.opt.Logf("serve: reading sweeps after a change: %v", err)
+		}
+		for name := range s.sweepGen {
+			s.sweepGen[name]++
+		}
+		clear(s.sweepFP)
+		return
+	}
+	seen := map[string]bool{}
+	for _, info := range infos {
+		seen[info.Name] = true
+		fp := fmt.Sprint(info.Counts[sweep.StatusPending], info.Counts[sweep.StatusRunning], info.Counts[sweep.StatusDone],
+			info.Counts[sweep.StatusFailed], info.Counts[sweep.StatusInterrupted], info.Seconds,
+			info.FirstStart.UnixNano(), info.LastFinish.UnixNano(), info.UpdatedAt.UnixNano())
+		if old, ok := s.sweepFP[info.Name]; !ok || old != fp {
+			s.sweepFP[info.Name] = fp
+			s.sweepGen[info.Name]++
+		}
+	}
+	for name := range s.sweepGen {
+		if !seen[name] {
+			delete(s.sweepFP, name)
+			s.sweepGen[name]++
+		}
+	}
+}
+
+func (s *Server) lookup(ctx context.Context, key, dep string, compute func() (*cached, error)) (*cached, int64, error) {
 	s.cacheMu.Lock()
 	c := s.cache[key]
-	if c != nil && (c.gen == s.gen.Load() || time.Since(c.at) < minRefresh) {
-		s.cacheMu.Unlock()
-		return c, nil
+	if c != nil {
+		if ok, gen := s.current(c); ok || time.Since(c.at) < minRefresh {
+			s.cacheMu.Unlock()
+			return c, gen, nil
+		}
 	}
 	if cl := s.inflight[key]; cl != nil {
 		s.cacheMu.Unlock()
 		if c != nil {
-			return c, nil // stale while a fresher copy is computed
+			return c, c.gen, nil // stale while a fresher copy is computed
 		}
 		select {
 		case <-cl.done:
 			if cl.res != nil {
-				return cl.res, nil
+				return cl.res, cl.res.gen, nil
 			}
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, 0, ctx.Err()
 		}
 		s.cacheMu.Lock()
 	}
@@ -340,7 +420,10 @@ func (s *Server) lookup(ctx context.Context, key string, compute func() (*cached
 	}
 	s.cacheMu.Unlock()
 	close(cl.done)
-	return res, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return res, res.gen, nil
 }
 
 // recorder buffers a response for the cache.
@@ -392,6 +475,7 @@ func (s *Server) Watch(ctx context.Context) {
 	defer t.Stop()
 	last, err := s.changes.Version(ctx)
 	failing := err != nil
+	s.refreshSweeps(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -409,6 +493,7 @@ func (s *Server) Watch(ctx context.Context) {
 		failing = false
 		if v != last {
 			last = v
+			s.refreshSweeps(ctx) // before changed(): see current
 			s.changed()
 		}
 	}

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"sweep"
+	"sweep/store"
 )
 
 // TestHostHeader: requests whose Host is not localhost, an IP literal or a
@@ -313,4 +316,73 @@ func TestEvents(t *testing.T) {
 		t.Errorf("run page after the change does not show epoch 2")
 	}
 	f.finish(f.running(), sweep.StatusDone, "")
+}
+
+// countingSource counts the runs the server reads, to tell a cached
+// answer from a computed one. It reads the real database underneath.
+type countingSource struct {
+	Source
+	runs atomic.Int64
+}
+
+func (c *countingSource) Runs(ctx context.Context, f store.RunFilter) ([]sweep.RunResult, error) {
+	c.runs.Add(1)
+	return c.Source.Runs(ctx, f)
+}
+
+// TestCachePerSweep: a change in one sweep recomputes the pages of that
+// sweep and the pages over all sweeps, not the pages of another sweep.
+func TestCachePerSweep(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	src := &countingSource{Source: f.ro}
+	s, err := New(src, f.cc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	get := func(path string) (reads int64, gen string, body string) {
+		before := src.runs.Load()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Host = "127.0.0.1"
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, rec.Code)
+		}
+		return src.runs.Load() - before, rec.Header().Get("X-Sweep-Generation"), rec.Body.String()
+	}
+	change := func() {
+		s.refreshSweeps(ctx)
+		s.changed()
+		time.Sleep(minRefresh + 50*time.Millisecond)
+	}
+	s.refreshSweeps(ctx)
+	get("/sweeps/heads")
+	get("/")
+	if n, _, _ := get("/sweeps/heads"); n != 0 {
+		t.Errorf("unchanged data: %d reads, want a cached answer", n)
+	}
+
+	// A run of the other sweep starts: heads' pages stay cached but are
+	// current at the new generation; the sweeps page is recomputed.
+	f.claim(evilSweep)
+	change()
+	n, gen, _ := get("/sweeps/heads")
+	if n != 0 {
+		t.Errorf("change in another sweep: /sweeps/heads read the database %d times", n)
+	}
+	if want := strconv.FormatInt(s.gen.Load(), 10); gen != want {
+		t.Errorf("cached answer current at generation %s, want %s", gen, want)
+	}
+	if n, _, body := get("/"); n == 0 || !strings.Contains(body, `<td class="num st-running">1</td>`) {
+		t.Errorf("sweeps page after a change: %d reads", n)
+	}
+
+	// An epoch of heads: its page is recomputed and shows it.
+	f.epoch(f.running(), 2, 7)
+	change()
+	if n, _, body := get("/sweeps/heads"); n == 0 || !strings.Contains(body, "2/3") {
+		t.Errorf("change in heads: %d reads, new epoch shown: %v", n, strings.Contains(body, "2/3"))
+	}
 }

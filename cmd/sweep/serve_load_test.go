@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +33,11 @@ import (
 // 'sweep run' writes it (one every 100 ms, far more often than real
 // training), while a real 'sweep run' process trains a tiny sweep into
 // the same file (its wall time is reported too). With the server it
-// reports each endpoint's p50/p99 latency. The test process (clients and
+// reports each endpoint's p50/p99 latency: the 500-run sweep's pages (it
+// does not change: they are served from the cache after the first
+// computation) and those of the sweep being written (recomputed after
+// each change, at most every 500 ms), and how soon after a commit a
+// client polling the run's epochs saw it. The test process (clients and
 // writer), the server and the trainer share the machine's cores.
 func TestServeLoad(t *testing.T) {
 	bin := sweepBinary(t)
@@ -42,6 +48,11 @@ func TestServeLoad(t *testing.T) {
 	t.Logf("500 runs × 10 epochs written in %v", time.Since(start).Round(time.Millisecond))
 	const phase = 12 * time.Second
 
+	// base is the server's URL once it runs; fresh collects, with a
+	// server, how long after a commit a client first saw the new epoch in
+	// /api/runs/ID/epochs (polling it every 50 ms).
+	var base string
+	var fresh []time.Duration
 	measure := func(name string, extra func(ctx context.Context)) (commits []time.Duration, trainWall time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), phase)
 		defer cancel()
@@ -62,7 +73,47 @@ func TestServeLoad(t *testing.T) {
 				t.Errorf("sweep run: %v\n%s", err, out)
 			}
 		}()
-		commits = writeEpochs(t, ctx, db, "live-"+name)
+		var committed func(string, int, time.Time)
+		if base != "" {
+			type commit struct {
+				id    string
+				epoch int
+				at    time.Time
+			}
+			ch := make(chan commit, 1)
+			committed = func(id string, e int, at time.Time) {
+				select {
+				case ch <- commit{id, e, at}:
+				default: // the watcher is busy with an earlier one
+				}
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					var c commit
+					select {
+					case c = <-ch:
+					case <-ctx.Done():
+						return
+					}
+					want := fmt.Sprintf(`"epoch": %d,`, c.epoch)
+					for ctx.Err() == nil {
+						resp, err := http.Get(base + "/api/runs/" + c.id + "/epochs")
+						if err == nil {
+							b, _ := io.ReadAll(resp.Body)
+							resp.Body.Close()
+							if strings.Contains(string(b), want) {
+								fresh = append(fresh, time.Since(c.at))
+								break
+							}
+						}
+						time.Sleep(50 * time.Millisecond)
+					}
+				}
+			}()
+		}
+		commits = writeEpochs(t, ctx, db, "live", committed)
 		wg.Wait()
 		return commits, trainWall
 	}
@@ -87,7 +138,7 @@ func TestServeLoad(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no URL in %q", line)
 	}
-	base := m[1]
+	base = m[1]
 	ro, err := store.OpenReadOnly(db)
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +158,9 @@ func TestServeLoad(t *testing.T) {
 		"/runs/" + id,
 		"/compare?sweep=big",
 		"/sweeps/big/overview",
+		"/sweeps/live?sort=test_r2&dir=desc",
+		"/api/runs?sweep=live",
+		"/compare?sweep=live",
 	}
 	// One client alone, before the load: a cache miss, then a hit.
 	for _, ep := range endpoints {
@@ -175,8 +229,16 @@ func TestServeLoad(t *testing.T) {
 		}
 	}
 	var polling, flat result
+	cpu0 := cpuSeconds(t, srv.Process.Pid)
 	polled, trainPolled := measure("polled", clients(500*time.Millisecond, &polling))
+	cpu1 := cpuSeconds(t, srv.Process.Pid)
+	freshPolled := fresh
+	fresh = nil
 	saturated, trainSaturated := measure("saturated", clients(0, &flat))
+	cpu2 := cpuSeconds(t, srv.Process.Pid)
+	freshSaturated := fresh
+	t.Logf("new epoch visible in /api/runs/ID/epochs after its commit: polled %s; saturated %s", summary(freshPolled), summary(freshSaturated))
+	t.Logf("server CPU: %.2f s in the %v polled phase, %.2f s in the saturated one", cpu1-cpu0, phase, cpu2-cpu1)
 
 	t.Logf("epoch commit (RecordEpoch every 100 ms) without server:             %s; 'sweep run' of 36 tiny epochs: %v", summary(alone), trainAlone.Round(10*time.Millisecond))
 	t.Logf("epoch commit, 'sweep serve' + 50 clients polling every 500 ms:      %s; 'sweep run' of 36 tiny epochs: %v", summary(polled), trainPolled.Round(10*time.Millisecond))
@@ -201,10 +263,10 @@ func TestServeLoad(t *testing.T) {
 	}
 }
 
-// writeEpochs records one epoch every 100 ms into a fresh sweep of 40 runs
-// × 10 epochs until ctx ends, through its own store handle, and returns
-// each commit's duration.
-func writeEpochs(t *testing.T, ctx context.Context, path, name string) []time.Duration {
+// writeEpochs records one epoch every 100 ms into a sweep of 40 runs × 10
+// epochs (the runs left from an earlier call first) until ctx ends, through its own store handle, and returns
+// each commit's duration. committed, if not nil, is told of each commit.
+func writeEpochs(t *testing.T, ctx context.Context, path, name string, committed func(runID string, epoch int, at time.Time)) []time.Duration {
 	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +306,9 @@ func writeEpochs(t *testing.T, ctx context.Context, path, name string) []time.Du
 				t.Fatal(err)
 			}
 			commits = append(commits, time.Since(s))
+			if committed != nil {
+				committed(run.ID, e, time.Now())
+			}
 		}
 		if err := db.Finish(bg, run.ID, owner, sweep.StatusDone, ""); err != nil {
 			t.Fatal(err)
@@ -271,4 +336,19 @@ func quantile(ds []time.Duration, p int) string {
 		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
 	}
 	return d.Round(10 * time.Millisecond).String()
+}
+
+// cpuSeconds is the user+system CPU time of process pid so far, from
+// /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ).
+func cpuSeconds(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	var utime, stime float64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return (utime + stime) / 100
 }

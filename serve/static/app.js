@@ -58,9 +58,11 @@
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
+    var got = 0; // the generation the answer is current at
     fetch(location.href, { cache: "no-store", headers: { "Accept": "text/html" } })
       .then(function (r) {
         if (!r.ok) { throw new Error("HTTP " + r.status); }
+        got = Number(r.headers.get("X-Sweep-Generation"));
         return r.text();
       })
       .then(function (html) {
@@ -72,12 +74,12 @@
           open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
           restoreSelection();
         }
-        body.dataset.gen = doc.body.dataset.gen;
+        body.dataset.gen = String(got);
         if (updatedEl) { updatedEl.textContent = "updated " + new Date().toLocaleTimeString(); }
         setState("live");
         // The server may answer from its cache while it recomputes: ask
         // again until the page is as new as the last announced change.
-        if (Number(doc.body.dataset.gen) < wanted && retries < 20) {
+        if (got < wanted && retries < 20) {
           retries++;
           setTimeout(refresh, 150);
         } else {

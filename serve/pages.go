@@ -92,7 +92,6 @@ type layoutView struct {
 	DBPath  string
 	Version string
 	Gen     int64
-	Sweep   string // the sweep the page is about, for the selection's key
 }
 
 // layout fills the frame. Gen is the generation the request's data were
@@ -300,7 +299,6 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 		OverviewURL: base + "/overview",
 		ConfigsURL:  "/compare?" + url.Values{"sweep": {name}}.Encode(),
 	}
-	v.Sweep = name
 	if len(all) > 0 {
 		for _, n := range reports.SettingNames() {
 			if !slices.Contains(varying, n) {
@@ -435,7 +433,6 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := runView{layoutView: s.layout(r, "Run "+run.RunID), Run: run}
-	v.Sweep = run.Sweep
 	for _, n := range reports.SettingNames() {
 		v.Settings = append(v.Settings, kv{n, reports.SettingValue(run.Settings, n)})
 	}
@@ -600,7 +597,7 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 }
 
 func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, v *compareView) error {
-	v.Mode, v.SweepName, v.Sweep = "configs", name, name
+	v.Mode, v.SweepName = "configs", name
 	v.Title = "Configurations of " + name
 	if _, err := s.sweep(r.Context(), name); err != nil {
 		return err
@@ -691,7 +688,6 @@ func (s *Server) pageOverview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := overviewView{layoutView: s.layout(r, "Overview of "+name), Info: info, Metric: m}
-	v.Sweep = name
 	for _, mm := range reports.Metrics {
 		v.Metrics = append(v.Metrics, option{string(mm), mm == m})
 	}

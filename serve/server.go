@@ -55,8 +55,6 @@ type Options struct {
 	DBPath, Version string
 	// Logf logs errors and the change counter's failures (default: log.Printf).
 	Logf func(format string, args ...any)
-	// Now is the clock for ETAs (default time.Now).
-	Now func() time.Time
 }
 
 // Limits that bound every request.
@@ -139,9 +137,6 @@ func New(src Source, changes Changes, opt Options) (*Server, error) {
 	}
 	if opt.Logf == nil {
 		opt.Logf = log.Printf
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
 	}
 	pages, err := parseTemplates()
 	if err != nil {

@@ -272,6 +272,24 @@ func TestBrowserLive(t *testing.T) {
 	}
 	b.screenshot(t, "runs-live")
 
+	// The ticked run survives a filter (a navigation), and the compare
+	// link opens it.
+	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.CSS(`select[name="s.head"]`), "regression")); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, b, `document.querySelector('select[name="s.head"]').dispatchEvent(new Event("change", {bubbles: true}))`)
+	waitFor(t, b, `location.search.indexOf("s.head=regression") >= 0 && document.querySelector("footer") !== null`, limit)
+	if u := eval[string](t, b, `location.search`); !strings.Contains(u, "sort=test_r2") {
+		t.Errorf("filtering lost the sort: %q", u)
+	}
+	if got := eval[string](t, b, `document.getElementById("compare-link").getAttribute("href")`); got != "/compare?run="+picked {
+		t.Errorf("compare link %q, want /compare?run=%s", got, picked)
+	}
+	b.open(t, f.url+eval[string](t, b, `document.getElementById("compare-link").getAttribute("href")`))
+	if n := eval[int](t, b, `document.querySelectorAll("figure svg").length`); n != 4 {
+		t.Errorf("compare page of the ticked run has %d figures, want 4", n)
+	}
+
 	// Run page: a new epoch and the status change.
 	b.open(t, f.url+"/runs/"+live)
 	eval[bool](t, b, `window.notReloaded = true`)

@@ -133,17 +133,21 @@ func eval[T any](t *testing.T, b *browser, js string) T {
 }
 
 // waitFor polls js (a boolean expression) in the page every 20 ms and
-// returns how long it took to become true, failing after limit.
+// returns how long it took to become true, failing after limit. An
+// exception or a page in mid-navigation counts as false.
 func waitFor(t *testing.T, b *browser, js string, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
+	var lastErr error
 	for time.Since(start) < limit {
-		if eval[bool](t, b, "!!("+js+")") {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("(function () { try { return !!("+js+"); } catch (e) { return false; } })()"))
+		if err == nil && ok {
 			return time.Since(start)
 		}
+		lastErr = err
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("after %v, still false in the page: %s", limit, js)
+	t.Fatalf("after %v, still false in the page: %s (last error: %v)", limit, js, lastErr)
 	return 0
 }
 
@@ -246,6 +250,7 @@ func TestBrowserLive(t *testing.T) {
 	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`th[data-key="test_r2"] a`)), chromedp.WaitReady(chromedp.CSS(`th.desc[data-key="test_r2"]`))); err != nil {
 		t.Fatalf("sorting by test_r2: %v", err)
 	}
+	waitFor(t, b, `document.getElementById("live-state").textContent === "live"`, 5*time.Second)
 	picked := f.ids["heads"][0]
 	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`input.pick[value="`+picked+`"]`))); err != nil {
 		t.Fatal(err)
@@ -274,11 +279,12 @@ func TestBrowserLive(t *testing.T) {
 
 	// The ticked run survives a filter (a navigation), and the compare
 	// link opens it.
-	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.CSS(`select[name="s.head"]`), "regression")); err != nil {
-		t.Fatal(err)
-	}
-	eval[bool](t, b, `document.querySelector('select[name="s.head"]').dispatchEvent(new Event("change", {bubbles: true}))`)
-	waitFor(t, b, `location.search.indexOf("s.head=regression") >= 0 && document.querySelector("footer") !== null`, limit)
+	eval[bool](t, b, `(function () {
+		var s = document.querySelector('select[name="s.head"]');
+		s.value = "regression";
+		return s.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`)
+	waitFor(t, b, `location.search.indexOf("s.head=regression") >= 0 && document.getElementById("live-state").textContent === "live"`, limit)
 	if u := eval[string](t, b, `location.search`); !strings.Contains(u, "sort=test_r2") {
 		t.Errorf("filtering lost the sort: %q", u)
 	}
@@ -292,6 +298,7 @@ func TestBrowserLive(t *testing.T) {
 
 	// Run page: a new epoch and the status change.
 	b.open(t, f.url+"/runs/"+live)
+	waitFor(t, b, `document.getElementById("live-state").textContent === "live"`, 5*time.Second)
 	eval[bool](t, b, `window.notReloaded = true`)
 	f.epoch(live, 3, 7)
 	took = waitFor(t, b, `document.querySelectorAll("#epochs tbody tr").length === 3`, limit)
@@ -305,6 +312,7 @@ func TestBrowserLive(t *testing.T) {
 
 	// Sweeps page: a new sweep appears.
 	b.open(t, f.url+"/")
+	waitFor(t, b, `document.getElementById("live-state").textContent === "live"`, 5*time.Second)
 	if err := f.w.SaveSweep(context.Background(), newSweep("late", "added while watching", settings(sweep.HeadClassify, 0, 1))); err != nil {
 		t.Fatal(err)
 	}

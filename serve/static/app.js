@@ -45,6 +45,14 @@
       t.form.submit();
     }
   });
+  // Boxes ticked before this script ran join the selection.
+  (function () {
+    var ids = selected();
+    document.querySelectorAll("input.pick:checked").forEach(function (cb) {
+      if (ids.indexOf(cb.value) < 0) { ids.push(cb.value); }
+    });
+    saveSelection(ids);
+  }());
   var clear = document.getElementById("clear-selection");
   if (clear) {
     clear.addEventListener("click", function () { saveSelection([]); restoreSelection(); });

@@ -95,9 +95,11 @@ func (p *tablePrinter) Epoch(m sweep.EpochMetrics) error {
 
 // epochHeader and epochRow lay out per-epoch metrics in fixed columns, for
 // 'sweep train' as it trains and for 'sweep show' afterwards.
-const epochHeader = "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  seconds  samples/s"
+// sum_std is the standard deviation of the sum predictions: near 0 when
+// the sum head has collapsed to a constant.
+const epochHeader = "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  sum_std  seconds  samples/s"
 
 func epochRow(w io.Writer, epoch int, split string, s sweep.SplitMetrics, secs float64, rate string) {
-	fmt.Fprintf(w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.1f  %9s\n",
-		epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, secs, rate)
+	fmt.Fprintf(w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.3f  %7.1f  %9s\n",
+		epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, s.SumPredStd, secs, rate)
 }

@@ -18,10 +18,12 @@ import (
 // show` and `sweep plan`, and the settings tables of the README and the
 // package docs (checked by tests).
 //
-// Adding a setting takes: a field on Settings, an entry below, the code
-// that uses it (usually in model/), and a migration per database dialect
-// that adds its column with the default that reproduces the runs made
-// before it existed. A test fails when any of these is missing.
+// Adding a setting takes: a field on Settings and an entry in the registry
+// (both in this file), the code that uses it (usually in model/), and per
+// database dialect a numbered migration that adds its column with the
+// default that reproduces the runs made before it existed, and the column
+// in the dialect's views.sql. A test fails when any of these is missing
+// (and when the README's or the manual's tables of settings differ).
 //
 // The registry's order is part of the run identity of runs that set a later
 // setting away from its default: insert new entries anywhere, never reorder
@@ -85,8 +87,8 @@ const (
 )
 
 // Settings are the settings of one training run. Every field is an explicit
-// input; nothing is read from globals. The registry (settings.go) describes
-// each field: its key, default, range and meaning.
+// input; nothing is read from globals. The registry (SettingDefs)
+// describes each field: its key, default, range and meaning.
 //
 // Zero values: Head and Optimizer "" are not valid (pipeline fills the
 // defaults); SumHidden 0 means the sum head is a single linear layer, as in
@@ -95,9 +97,9 @@ const (
 // TrainSize 0 means all 60,000 training images; Conv1Channels,
 // Conv2Channels and FCHidden 0 mean the classic widths 10, 20 and 50;
 // SumInput "" means log_probs; SumLoss "" means mse; Pairing "" means
-// aligned; Seed 0 is a valid seed. BatchSize, Epochs
-// and LR must be positive. Resolved replaces the zero values that stand
-// for defaults by those defaults.
+// aligned; Seed 0 is a valid seed. BatchSize, Epochs and LR must be
+// positive. Resolved replaces the zero values that stand for defaults by
+// those defaults.
 type Settings struct {
 	Head          Head      `json:"head"`
 	SumHidden     int       `json:"sum_hidden"`

@@ -1,10 +1,15 @@
 // Package sweep holds the domain types shared by the sweep tool's packages:
-// the settings of one training run, the metrics it produces, the results
-// people read back, and the Store interface that persists them.
+// the settings of one training run and their registry (settings.go: every
+// setting's key, type, default, range and meaning, from which files,
+// flags, columns and tables derive), the metrics a run produces, the
+// results people read back, the run statuses, and the Store and Reader
+// interfaces that persist them.
 //
-// The packages around it each own one dependency: pipeline parses TOML sweep
-// files into runs, model trains one run with gorgonia, store keeps runs and
-// metrics in SQLite, and reports turns results into figures and HTML.
+// The packages around it each own one dependency: pipeline parses TOML
+// sweep files into runs, model trains one run with gorgonia, store keeps
+// runs and metrics in SQLite, reports turns results into figures and HTML,
+// serve shows them live over HTTP, search holds the adaptive-search and
+// early-stopping rules, and safetensors the tensor file format.
 package sweep
 
 import (
@@ -100,6 +105,11 @@ type EpochMetrics struct {
 	TrainSeconds  float64 `json:"train_seconds"`   // wall time of the training pass
 	EvalSeconds   float64 `json:"eval_seconds"`    // wall time of the test evaluation
 	SamplesPerSec float64 `json:"samples_per_sec"` // training samples per second
+
+	// Checkpoint is the run's state after the epoch in the model's
+	// checkpoint format (model.Trainer.Checkpoint), when the trainer was
+	// asked for one; nil otherwise.
+	Checkpoint []byte `json:"-"`
 }
 
 // Store keeps sweeps, runs and their metrics: what the training processes

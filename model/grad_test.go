@@ -74,19 +74,29 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		tr.trainVM.Reset()
 		for i, n := range tr.learn {
 			w := n.Value().Data().([]float64)
-			for _, j := range []int{0, len(w) / 3, len(w) - 1} {
-				const h = 1e-5
-				orig := w[j]
-				w[j] = orig + h
-				up := lossAt()
-				w[j] = orig - h
-				down := lossAt()
-				w[j] = orig
-				num := (up - down) / (2 * h)
+			for _, j := range probeIndices(len(w)) {
+				num := centralDiff(w, j, lossAt)
 				if diff := math.Abs(num - grads[i][j]); diff > 1e-5*math.Max(1, math.Abs(num)) {
 					t.Errorf("%s: d loss / d %s[%d] = %.8g, finite difference %.8g", head, n.Name(), j, grads[i][j], num)
 				}
 			}
 		}
 	}
+}
+
+// probeIndices are the entries of a parameter tensor of n values whose
+// gradients the finite-difference tests check.
+func probeIndices(n int) []int { return []int{0, n / 3, n - 1} }
+
+// centralDiff is the central finite difference of f with respect to w[j],
+// with step 1e-5; w[j] is left as it was.
+func centralDiff(w []float64, j int, f func() float64) float64 {
+	const h = 1e-5
+	orig := w[j]
+	w[j] = orig + h
+	up := f()
+	w[j] = orig - h
+	down := f()
+	w[j] = orig
+	return (up - down) / (2 * h)
 }

@@ -410,6 +410,43 @@ func TestAdamMatchesGorgonia(t *testing.T) {
 	}
 }
 
+// TestMomentumMatchesGorgonia: the model's SGD with momentum against
+// gorgonia's Momentum, a few steps, bit for bit.
+func TestMomentumMatchesGorgonia(t *testing.T) {
+	train, _ := data(t)
+	s := settings(sweep.HeadRegression)
+	s.Optimizer, s.LR, s.Momentum = sweep.OptimizerSGD, 0.01, 0.5
+	split := TrainSplit(train, s.Seed)
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		own, err := NewTrainer(Config{Settings: s, Dtype: dt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := own.solver.(*momentumSolver); !ok {
+			t.Fatalf("solver %T, want *momentumSolver", own.solver)
+		}
+		stock, err := NewTrainer(Config{Settings: s, Dtype: dt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stock.solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
+		for step := 0; step < 6; step++ {
+			idx := []int{8 * step, 8*step + 1, 8*step + 2, 8*step + 3, 8*step + 4, 8*step + 5, 8*step + 6, 8*step + 7}
+			for _, tr := range []*Trainer{own, stock} {
+				if _, err := tr.TrainBatch(split, idx, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a, b := own.Weights(), stock.Weights()
+			for j := range a {
+				if a[j] != b[j] {
+					t.Fatalf("%v step %d: weight %d = %v, with gorgonia's Momentum %v", dt, step, j, a[j], b[j])
+				}
+			}
+		}
+	}
+}
+
 // TestPoolPropagatesNaN: a NaN anywhere in a pooling window makes that
 // output NaN, so a diverged run's loss is NaN (gorgonia's max-pool skips
 // it). 8×8 planes take the AVX kernel where there is one, 4×4 the Go loop.

@@ -152,15 +152,8 @@ func TestWeightDecaySGDIsL2(t *testing.T) {
 	var probes []probe
 	for i, n := range tr.learn {
 		w := n.Value().Data().([]float64)
-		for _, j := range []int{0, len(w) / 3, len(w) - 1} {
-			const h = 1e-5
-			orig := w[j]
-			w[j] = orig + h
-			up := objective()
-			w[j] = orig - h
-			down := objective()
-			w[j] = orig
-			probes = append(probes, probe{i, j, (up - down) / (2 * h)})
+		for _, j := range probeIndices(len(w)) {
+			probes = append(probes, probe{i, j, centralDiff(w, j, objective)})
 		}
 	}
 	// The tape adds up gradients until a solver step zeroes them: clear

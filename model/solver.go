@@ -21,9 +21,12 @@ func newSolver(s sweep.Settings, stockOps bool) G.Solver {
 	case s.Optimizer == sweep.OptimizerAdam:
 		// gorgonia's Adam, bit for bit, in one pass per tensor.
 		solver = newAdamSolver(s.LR)
-	default:
-		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate.
+	case stockOps:
 		solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
+	default:
+		// v = μv − η∇; w += v: PyTorch's SGD with momentum at a fixed rate,
+		// as gorgonia's Momentum computes it, bit for bit.
+		solver = &momentumSolver{eta: s.LR, mu: s.Momentum}
 	}
 	if s.WeightDecay > 0 {
 		solver = &weightDecay{inner: solver, rate: s.WeightDecay, lr: s.LR, decoupled: s.Optimizer == sweep.OptimizerAdam}
@@ -60,14 +63,9 @@ func (s *adamSolver) Step(model []G.ValueGrad) error {
 	c1 := 1 - math.Pow(s.beta1, float64(s.iter))
 	c2 := 1 - math.Pow(s.beta2, float64(s.iter))
 	for i, n := range model {
-		gv, err := n.Grad()
+		w, g, err := weightGrad("adam", i, n)
 		if err != nil {
-			return fmt.Errorf("adam: parameter %d has no gradient: %w", i, err)
-		}
-		w, ok1 := n.Value().(*tensor.Dense)
-		g, ok2 := gv.(*tensor.Dense)
-		if !ok1 || !ok2 || w.Dtype() != g.Dtype() || w.Shape().TotalSize() != g.Shape().TotalSize() {
-			return fmt.Errorf("adam: parameter %d: value %T and gradient %T do not match", i, n.Value(), gv)
+			return err
 		}
 		switch w.Dtype() {
 		case tensor.Float32:
@@ -122,14 +120,9 @@ type weightDecay struct {
 
 func (d *weightDecay) Step(model []G.ValueGrad) error {
 	for i, n := range model {
-		gv, err := n.Grad()
+		w, g, err := weightGrad("weight decay", i, n)
 		if err != nil {
-			return fmt.Errorf("weight decay: parameter %d has no gradient: %w", i, err)
-		}
-		w, ok1 := n.Value().(*tensor.Dense)
-		g, ok2 := gv.(*tensor.Dense)
-		if !ok1 || !ok2 || w.Dtype() != g.Dtype() || w.Shape().TotalSize() != g.Shape().TotalSize() {
-			return fmt.Errorf("weight decay: parameter %d: value %T and gradient %T do not match", i, n.Value(), gv)
+			return err
 		}
 		switch w.Dtype() {
 		case tensor.Float32:
@@ -156,4 +149,65 @@ func decay[T float](w, g []T, rate, keep T, decoupled bool) {
 	for i := range w {
 		g[i] += rate * w[i]
 	}
+}
+
+// momentumSolver is gorgonia's Momentum solver (no regularisation, no
+// clipping, batch 1: what NewMomentum(WithLearnRate(lr),
+// WithMomentum(mu)) builds) with its velocity in reach, so that a
+// checkpoint can save it. Same operations, same order, same rounding:
+// bit-identical weights (TestMomentumMatchesGorgonia).
+type momentumSolver struct {
+	eta, mu float64
+	v       []any // per parameter: the velocity, []float32 or []float64
+}
+
+func (s *momentumSolver) Step(model []G.ValueGrad) error {
+	if s.v == nil {
+		s.v = make([]any, len(model))
+	}
+	if len(model) != len(s.v) {
+		return fmt.Errorf("momentum: %d parameters, had %d", len(model), len(s.v))
+	}
+	for i, n := range model {
+		w, g, err := weightGrad("momentum", i, n)
+		if err != nil {
+			return err
+		}
+		size := w.Shape().TotalSize()
+		switch w.Dtype() {
+		case tensor.Float32:
+			momentumUpdate(w.Float32s(), g.Float32s(), scratch[float32](&s.v[i], size), float32(s.mu), -float32(s.eta))
+		case tensor.Float64:
+			momentumUpdate(w.Float64s(), g.Float64s(), scratch[float64](&s.v[i], size), s.mu, -s.eta)
+		default:
+			return fmt.Errorf("momentum: parameter %d has dtype %v", i, w.Dtype())
+		}
+	}
+	return nil
+}
+
+// momentumUpdate mirrors gorgonia's Momentum.Step: g ← g·(−η);
+// v ← v·μ; v ← v + g; w ← w + v; g ← 0, each rounded to T.
+func momentumUpdate[T float](w, g, v []T, mu, negEta T) {
+	g, v = g[:len(w)], v[:len(w)]
+	for i := range w {
+		v[i] = T(v[i]*mu) + T(g[i]*negEta)
+		w[i] += v[i]
+		g[i] = 0
+	}
+}
+
+// weightGrad returns parameter i's value and gradient as dense tensors of
+// one dtype and size, or says what is wrong (op names the caller).
+func weightGrad(op string, i int, n G.ValueGrad) (w, g *tensor.Dense, err error) {
+	gv, err := n.Grad()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: parameter %d has no gradient: %w", op, i, err)
+	}
+	w, ok1 := n.Value().(*tensor.Dense)
+	g, ok2 := gv.(*tensor.Dense)
+	if !ok1 || !ok2 || w.Dtype() != g.Dtype() || w.Shape().TotalSize() != g.Shape().TotalSize() {
+		return nil, nil, fmt.Errorf("%s: parameter %d: value %T and gradient %T do not match", op, i, n.Value(), gv)
+	}
+	return w, g, nil
 }

@@ -28,6 +28,14 @@ type Config struct {
 	Dtype     tensor.Dtype
 	EvalBatch int
 
+	// Resume, when not nil, is a checkpoint (Trainer.Checkpoint) of this
+	// run to go on from: Train starts at the epoch after it.
+	Resume []byte
+
+	// Checkpoints asks Train for a checkpoint after every epoch, in
+	// EpochMetrics.Checkpoint.
+	Checkpoints bool
+
 	// stockOps builds both heads from gorgonia's stock ops (Conv2d,
 	// MaxPool2D, Rectify, Mul, BroadcastAdd) instead of the fast ones in
 	// ops.go and ops_linear.go, and steps Adam with gorgonia's AdamSolver
@@ -111,13 +119,14 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("diverged at epoch %d, batch %d: loss is %v", e.Epoch, e.Batch, e.Loss)
 }
 
-// Train trains one run from scratch: Settings.Epochs passes over the first
+// Train trains one run, from scratch or from the checkpoint in
+// Config.Resume: up to Settings.Epochs passes over the first
 // Settings.TrainImages() examples of train in an order shuffled from the
-// seed, each followed by an evaluation on all of test. With pairing
+// seed and the epoch, each followed by an evaluation on all of test.
+// Shuffling drops the last partial batch of each epoch (as PyTorch's
+// drop_last does), so every step sees a full batch. With pairing
 // "shuffled" the training examples' addends and sums are re-paired every
-// epoch (Split.Partner); test stays aligned. Shuffling drops the
-// last partial batch of each epoch (as PyTorch's drop_last does), so every
-// step sees a full batch.
+// epoch (Split.Partner); test stays aligned.
 //
 // Train returns ctx.Err() promptly when ctx is cancelled, a *DivergedError
 // when the loss stops being finite, or the Recorder's error.
@@ -134,12 +143,20 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	if err != nil {
 		return err
 	}
+	first := 1
+	if cfg.Resume != nil {
+		last, err := tr.Restore(cfg.Resume)
+		if err != nil {
+			return err
+		}
+		first = last + 1
+	}
 	batches := n / s.BatchSize
 	perm := make([]int, n)
 	if tr.cfg.Settings.Pairing == sweep.PairingShuffled {
 		train.Partner = make([]int, n)
 	}
-	for epoch := 1; epoch <= s.Epochs; epoch++ {
+	for epoch := first; epoch <= s.Epochs; epoch++ {
 		epochOrder(perm, s.Seed, epoch)
 		tr.startEpoch(epoch)
 		if train.Partner != nil {
@@ -175,6 +192,11 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 			TrainSeconds:  trainSecs,
 			EvalSeconds:   time.Since(start).Seconds(),
 			SamplesPerSec: float64(batches*s.BatchSize) / trainSecs,
+		}
+		if cfg.Checkpoints {
+			if m.Checkpoint, err = tr.Checkpoint(epoch); err != nil {
+				return err
+			}
 		}
 		if rec != nil {
 			if err := rec.Epoch(m); err != nil {
@@ -288,12 +310,20 @@ func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64,
 	return loss, nil
 }
 
-// Evaluate computes the metrics of the current weights on all of split.
-func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+// syncEval copies the current weights into the evaluation graph.
+func (t *Trainer) syncEval() error {
 	for i, n := range t.learn {
 		if err := copyInto(t.evalLrn[i].Value(), n.Value()); err != nil {
-			return sweep.SplitMetrics{}, fmt.Errorf("model: evaluate: %s: %w", n.Name(), err)
+			return fmt.Errorf("model: copy weights for evaluation: %s: %w", n.Name(), err)
 		}
+	}
+	return nil
+}
+
+// Evaluate computes the metrics of the current weights on all of split.
+func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+	if err := t.syncEval(); err != nil {
+		return sweep.SplitMetrics{}, err
 	}
 	net := t.eval
 	acc := NewAccumulator(t.cfg.Settings.Head)

@@ -83,14 +83,14 @@ func (s setting) convert(raw any) (any, string) {
 	default:
 		v, ok := raw.(string)
 		if !ok {
-			return nil, fmt.Sprintf("want one of %s, got %s", quoteList(s.enum), describe(raw))
+			return nil, fmt.Sprintf("want one of %s, got %s", sweep.QuoteList(s.enum), describe(raw))
 		}
 		for _, e := range s.enum {
 			if v == e {
 				return v, ""
 			}
 		}
-		msg := fmt.Sprintf("unknown %s %q: want one of %s", s.name, v, quoteList(s.enum))
+		msg := fmt.Sprintf("unknown %s %q: want one of %s", s.name, v, sweep.QuoteList(s.enum))
 		if d := suggest(v, s.enum); d != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", d)
 		}
@@ -156,17 +156,6 @@ func fmtFloatLiteral(v float64) string {
 		s += ".0"
 	}
 	return s
-}
-
-func quoteList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = strconv.Quote(x)
-	}
-	if len(q) == 2 {
-		return q[0] + " or " + q[1]
-	}
-	return strings.Join(q, ", ")
 }
 
 // aliases maps names people commonly write for a key to the key, for

@@ -531,7 +531,7 @@ func (p *parser) dist(s setting, n *node) (dist, bool) {
 	case kindInt:
 		example = "{ int_uniform = [a, b] } or { choice = [...] }"
 	default:
-		example = fmt.Sprintf("{ choice = [%s] }", strings.Join(strings.Split(quoteList(s.enum), " or "), ", "))
+		example = fmt.Sprintf("{ choice = [%s] }", strings.Join(strings.Split(sweep.QuoteList(s.enum), " or "), ", "))
 	}
 	if !n.isTable() {
 		p.at(n, "want a distribution %s, got %s", example, describe(n.raw))
@@ -629,7 +629,7 @@ func kindText(s setting) string {
 	case kindInt:
 		return "integers"
 	}
-	return "one of " + quoteList(s.enum)
+	return "one of " + sweep.QuoteList(s.enum)
 }
 
 func describeList(raw any) string {

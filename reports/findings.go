@@ -313,23 +313,26 @@ func (a *analysis) referenceFit(ref *sweep.Reference) string {
 			continue
 		}
 		desc := fmt.Sprintf("%s (accuracy %s, R² %s)", c.Label, statsShort(MetricAccuracy, sa), statsShort(MetricR2, sr))
-		var out []string
-		side := func(v, lo, hi float64) string {
-			if v < lo {
-				return "above"
+		var out, in []string
+		place := func(name string, v, lo, hi float64) {
+			switch {
+			case v < lo:
+				out = append(out, name+" above")
+			case v > hi:
+				out = append(out, name+" below")
+			default:
+				in = append(in, name)
 			}
-			return "below"
 		}
-		if ref.DigitAccuracy < alo || ref.DigitAccuracy > ahi {
-			out = append(out, "accuracy "+side(ref.DigitAccuracy, alo, ahi))
-		}
-		if ref.SumR2 < rlo || ref.SumR2 > rhi {
-			out = append(out, "R² "+side(ref.SumR2, rlo, rhi))
-		}
-		if len(out) == 0 {
+		place("accuracy", ref.DigitAccuracy, alo, ahi)
+		place("R²", ref.SumR2, rlo, rhi)
+		switch {
+		case len(out) == 0:
 			fit = append(fit, desc)
-		} else {
+		case len(in) == 0:
 			not = append(not, desc+": "+strings.Join(out, " and ")+" the reference")
+		default:
+			not = append(not, desc+": "+strings.Join(out, " and ")+" the reference, whose "+strings.Join(in, " and ")+" it does span")
 		}
 	}
 	if len(fit)+len(not) == 0 {

@@ -168,7 +168,7 @@ func TestFindingsReferenceFit(t *testing.T) {
 	want := "Which configurations fit PyTorch notebook's 92.0% digit accuracy and sum R² 0.065 after 1 epoch, " +
 		"within their spread over seeds (min–max, or mean ± 2 std where wider): sum_weight=1 (accuracy 92.0% ± 1.0 pp, R² 0.070 ± 0.046). " +
 		"Clearly not: sum_weight=3 (accuracy 99.0% ± 0.0 pp, R² 0.900 ± 0.000): accuracy above and R² above the reference; " +
-		"sum_weight=2 (accuracy 92.0% ± 0.5 pp, R² 0.500 ± 0.010): R² above the reference."
+		"sum_weight=2 (accuracy 92.0% ± 0.5 pp, R² 0.500 ± 0.010): R² above the reference, whose accuracy it does span."
 	if !strings.Contains(all, want) {
 		t.Errorf("findings lack\n%s\n%s", want, all)
 	}

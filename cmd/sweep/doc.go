@@ -14,7 +14,9 @@
 //	show     one run's settings and per-epoch metrics
 //	export   write the result views as CSV or JSON
 //	report   write a self-contained HTML report with figures
+//	serve    live web UI over the database, read-only (localhost)
 //	train    train one run and print its metrics, without a database
+//	predict  read pictures of digits and print what a trained model sees
 //
 // 'sweep <command> --help' prints a command's flags and an example.
 //
@@ -48,6 +50,16 @@
 // database. Without --db, $SWEEP_DB names it, else sweep.db. 'sweep copy
 // --from A --to B' copies sweeps, runs and epochs between any two
 // databases, idempotently by run id.
+//
+// # Settings and models
+//
+// Every setting of a run is described once, in the root package's
+// registry (sweep.SettingDefs): its sweep-file key, type, default, range
+// and meaning. 'sweep train' has a flag for each (the key with '-' for
+// '_'), 'sweep train --help' lists them, and the tables of 'plan', 'runs'
+// and 'show' take their columns from it. 'sweep train -o FILE' writes the
+// trained weights as safetensors with the PyTorch module's names, which
+// 'sweep predict --weights FILE' reads.
 //
 // # Exit status
 //

@@ -34,8 +34,10 @@ func commands() []command {
 		{"show", "one run's settings and per-epoch metrics", cmdShow},
 		{"export", "write the result views as CSV or JSON", cmdExport},
 		{"report", "write a self-contained HTML report with figures", cmdReport},
+		{"serve", "live web UI over the database, read-only (localhost)", cmdServe},
 		{"copy", "copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)", cmdCopy},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
+		{"predict", "read pictures of digits and print what a trained model sees", cmdPredict},
 	}
 }
 
@@ -86,6 +88,7 @@ Typical session:
   sweep run configs/*.toml           # train what is not done yet (resumable)
   sweep runs --sort test_r2          # compare
   sweep report -o report.html        # figures in one offline HTML file
+  sweep serve                        # watch it live at http://127.0.0.1:8080/
   sqlite3 sweep.db 'select * from config_results'
 
 Exit status: 0 all done, 1 some runs failed or were interrupted (or another

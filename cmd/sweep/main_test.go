@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,4 +307,17 @@ func openTestStore(t testing.TB, path string) *store.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestDocListsCommands: the package doc, the manual, lists every command.
+func TestDocListsCommands(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(string(doc), "//\t"+fmt.Sprintf("%-8s %s", c.name, c.summary)) {
+			t.Errorf("doc.go does not list %q with its summary %q", c.name, c.summary)
+		}
+	}
 }

@@ -103,3 +103,29 @@ func BenchmarkReportLargeDatabase(b *testing.B) {
 		}
 	}
 }
+
+// TestFirstReleaseDatabase: a database written by the first release
+// (store/testdata/release1.db) migrates on open and every reading command
+// works on it, the report included.
+func TestFirstReleaseDatabase(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "store", "testdata", "release1.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db := writeFile(t, dir, "release1.db", string(raw))
+	out := filepath.Join(dir, "report.html")
+	if _, errOut, code := sweepCmd(t, "report", "--db", db, "-o", out); code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(page), "release1") || strings.Contains(string(page), "Could not draw") {
+		t.Errorf("report of the first release's database: %v, %d bytes", err, len(page))
+	}
+	for _, args := range [][]string{{"ls"}, {"runs", "--sort", "test_r2"}, {"export", "--view", "config_results"}} {
+		stdout, errOut, code := sweepCmd(t, append(args, "--db", db)...)
+		if code != 0 || !strings.Contains(stdout, "release1") {
+			t.Errorf("%v: exit %d: %s%s", args, code, stdout, errOut)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -22,8 +23,10 @@ Example:
   sweep train -head classify -sum-hidden 64 -epochs 3
   sweep train -head regression -sum-hidden 0 -optimizer sgd -lr 0.01 -momentum 0.5 -epochs 5
   sweep train -dropout 0.5 -fc-hidden 128 -weight-decay 1e-4 -epochs 3
+  sweep train -sum-input probs -epochs 3 -o model.safetensors   # then: sweep predict --weights model.safetensors
 `)
 	settings := settingFlags(fs.FlagSet)
+	weightsOut := fs.String("o", "", "after training, write the model's weights to this safetensors file (for sweep predict, or PyTorch)")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -44,7 +47,22 @@ Example:
 	}
 	p := &tablePrinter{w: stdout}
 	fmt.Fprintf(stdout, "training %s\n", settingsLine(s))
-	return model.Train(ctx, model.Config{Settings: s}, model.TrainSplit(train, s.Seed), model.TestSplit(test), p)
+	cfg := model.Config{Settings: s, Checkpoints: *weightsOut != ""}
+	if err := model.Train(ctx, cfg, model.TrainSplit(train, s.Seed), model.TestSplit(test), p); err != nil {
+		return err
+	}
+	if *weightsOut == "" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := model.ExportWeights(&buf, s, p.checkpoint); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*weightsOut, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "weights: %s (%d bytes)\n", *weightsOut, buf.Len())
+	return nil
 }
 
 // loadData finds, verifies and loads MNIST.
@@ -57,13 +75,15 @@ func loadData(dir string) (train, test *mnist.Set, err error) {
 
 // tablePrinter prints each epoch as it ends: a train and a test row.
 type tablePrinter struct {
-	w      io.Writer
-	header bool
+	w          io.Writer
+	header     bool
+	checkpoint []byte // the last epoch's, when training was asked for them
 }
 
 func (p *tablePrinter) Batch(epoch, batch, batches int) {}
 
 func (p *tablePrinter) Epoch(m sweep.EpochMetrics) error {
+	p.checkpoint = m.Checkpoint
 	if !p.header {
 		fmt.Fprintln(p.w, epochHeader)
 		p.header = true
@@ -75,9 +95,11 @@ func (p *tablePrinter) Epoch(m sweep.EpochMetrics) error {
 
 // epochHeader and epochRow lay out per-epoch metrics in fixed columns, for
 // 'sweep train' as it trains and for 'sweep show' afterwards.
-const epochHeader = "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  seconds  samples/s"
+// sum_std is the standard deviation of the sum predictions: near 0 when
+// the sum head has collapsed to a constant.
+const epochHeader = "epoch  split   digit_nll  digit_acc   sum_mse   sum_r2  sum_acc   sum_nll  sum_std  seconds  samples/s"
 
 func epochRow(w io.Writer, epoch int, split string, s sweep.SplitMetrics, secs float64, rate string) {
-	fmt.Fprintf(w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.1f  %9s\n",
-		epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, secs, rate)
+	fmt.Fprintf(w, "%5d  %-5s  %10.4f  %8.2f%%  %8.4f  %7.4f  %6.2f%%  %8.4f  %7.3f  %7.1f  %9s\n",
+		epoch, split, s.DigitNLL, 100*s.DigitAccuracy, s.SumMSE, s.SumR2, 100*s.SumAccuracy, s.SumNLL, s.SumPredStd, secs, rate)
 }

@@ -15,6 +15,7 @@
 //	export   write the result views as CSV or JSON
 //	report   write a self-contained HTML report with figures
 //	serve    live web UI over the database, read-only (localhost)
+//	copy     copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)
 //	train    train one run and print its metrics, without a database
 //	predict  read pictures of digits and print what a trained model sees
 //

@@ -19,6 +19,11 @@
 // processes stays within the server's default max_connections (100).
 // Every statement runs under the caller's context.
 //
+// OpenReadOnly opens a database for readers (the reading commands and
+// 'sweep serve'): sessions with default_transaction_read_only on, no
+// migration, and an error wrapping ErrNoSchema when the database has no
+// sweep tables. Its ChangeCounter tells 'sweep serve' when to re-read.
+//
 // Passwords are never shown: Location, and every error this package
 // returns, name the database by its URL with the password (in the user
 // part or a password parameter) replaced by xxxxx.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,5 +201,46 @@ func TestOpenNewerSchema(t *testing.T) {
 	_, err = Open(context.Background(), url)
 	if err == nil || !strings.Contains(err.Error(), "schema version 999 is newer than this program's") {
 		t.Errorf("open of a newer schema: %v", err)
+	}
+}
+
+// TestReadOnly: OpenReadOnly refuses a database without the schema, then
+// reads and cannot write; its change counter moves after a write.
+func TestReadOnly(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	if _, err := OpenReadOnly(ctx, url); !errors.Is(err, ErrNoSchema) || !errors.Is(err, ErrSchemaVersion) {
+		t.Fatalf("read-only open without a schema: %v", err)
+	}
+	rw, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	ro, err := OpenReadOnly(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	c, err := ro.ChangeCounter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := c.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := storetest.MakeSweep("ro", storetest.Seeds(storetest.BaseSettings(), 2)...)
+	if err := ro.SaveSweep(ctx, sw); err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("save through the read-only handle: %v", err)
+	}
+	if err := rw.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	if v2, err := c.Version(ctx); err != nil || v2 == v1 {
+		t.Errorf("version after a write: %d %v, was %d", v2, err, v1)
+	}
+	if infos, err := ro.Sweeps(ctx); err != nil || len(infos) != 1 {
+		t.Errorf("read-only Sweeps: %v %v", infos, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"sweep"
 	"sweep/postgres"
+	"sweep/serve"
 	"sweep/store"
 )
 
@@ -45,12 +46,15 @@ func openStore(ctx context.Context, db string) (database, error) {
 }
 
 // openExisting opens a database that must already exist: reading commands
-// should not create an empty file where the user mistyped a path. (A
-// PostgreSQL database always exists on its server once the URL is right;
-// Open reports a wrong one.)
+// should not create an empty file where the user mistyped a path, nor
+// tables in a PostgreSQL database that has none (it is opened read-only).
 func openExisting(ctx context.Context, db string) (database, error) {
 	if postgres.IsURL(db) {
-		return postgres.Open(ctx, db)
+		s, err := postgres.OpenReadOnly(ctx, db)
+		if errors.Is(err, postgres.ErrNoSchema) {
+			return nil, usageError{err}
+		}
+		return s, err
 	}
 	if _, err := os.Stat(db); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -59,6 +63,46 @@ func openExisting(ctx context.Context, db string) (database, error) {
 		return nil, err
 	}
 	return store.Open(db)
+}
+
+// servable is what 'sweep serve' reads.
+type servable interface {
+	serve.Source
+	Location() string
+	Close() error
+}
+
+// openServe opens an existing database read-only for 'sweep serve', with
+// its change counter; closeAll closes both.
+func openServe(ctx context.Context, db string) (src servable, changes serve.Changes, closeAll func(), err error) {
+	if postgres.IsURL(db) {
+		pg, err := postgres.OpenReadOnly(ctx, db)
+		if errors.Is(err, postgres.ErrNoSchema) {
+			return nil, nil, nil, usageError{err}
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c, err := pg.ChangeCounter(ctx)
+		if err != nil {
+			pg.Close()
+			return nil, nil, nil, err
+		}
+		return pg, c, func() { c.Close(); pg.Close() }, nil
+	}
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, usageError{fmt.Errorf("database %s does not exist: run 'sweep run FILE.toml' first, or pass --db", db)}
+	}
+	lite, err := store.OpenReadOnly(db)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := lite.ChangeCounter(ctx)
+	if err != nil {
+		lite.Close()
+		return nil, nil, nil, err
+	}
+	return lite, c, func() { c.Close(); lite.Close() }, nil
 }
 
 func secondsDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +45,11 @@ func dumpOf(t testing.TB, db string) sweep.Dump {
 // a postgres:// URL there selects PostgreSQL.
 func TestDBFromEnvironment(t *testing.T) {
 	url := pgtest.URL(t)
+	db, err := openStore(context.Background(), url) // creates the schema
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	t.Setenv("SWEEP_DB", url)
 	out, errOut, code := sweepCmd(t, "ls")
 	if code != 0 {
@@ -50,6 +57,14 @@ func TestDBFromEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(out, "no sweeps in postgres://postgres@/") {
 		t.Errorf("sweep ls with $SWEEP_DB: %q", out)
+	}
+	// A reading command refuses a database without the schema, and
+	// creates none.
+	fresh := pgtest.URL(t)
+	for range 2 {
+		if _, errOut, code := sweepCmd(t, "ls", "--db", fresh); code != 2 || !strings.Contains(errOut, "no sweep schema") {
+			t.Errorf("sweep ls on a database without the schema: exit %d: %s", code, errOut)
+		}
 	}
 	// --help shows no URL from the environment: it may hold a password.
 	t.Setenv("SWEEP_DB", "postgres://u:s3cr3t@db.example/sweep")
@@ -416,4 +431,50 @@ func TestPostgresKilledProcesses(t *testing.T) {
 		t.Fatalf("rerun: %v\n%s", err, out)
 	}
 	checkAllDone(t, db, "kill", runs)
+}
+
+// TestServeOnPostgres runs 'sweep serve' on a PostgreSQL database.
+func TestServeOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	if _, errOut, code := sweepCmd(t, "serve", "--db", url, "--addr", "127.0.0.1:0"); code != 2 || !strings.Contains(errOut, "no sweep schema") {
+		t.Errorf("serve on a database without the schema: exit %d: %s", code, errOut)
+	}
+	db, err := openStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Populate(t, storetest.Backend{DB: db}, storetest.NewClock())
+	db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- cmdServe(ctx, []string{"--db", url, "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	var base string
+	for start := time.Now(); base == "" && time.Since(start) < 10*time.Second; time.Sleep(10 * time.Millisecond) {
+		if m := servingURL.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("no URL printed: %q %q", stdout.String(), stderr.String())
+	}
+	resp, err := http.Get(base + "/api/runs?sweep=alpha&limit=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"total": 6`) {
+		t.Errorf("GET /api/runs: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop within 10 s of its context's end")
+	}
 }

@@ -145,10 +145,15 @@ func bits(m sweep.SplitMetrics) string {
 
 // TestSameMetricsOnBothBackends trains one small sweep into SQLite and
 // into PostgreSQL with the same build: every recorded metric is
-// bit-identical (issue #9, acceptance 4).
+// bit-identical (issue #9, acceptance 4: with SWEEP_ACCEPTANCE=1, the
+// 64-run sweep of the multi-process tests).
 func TestSameMetricsOnBothBackends(t *testing.T) {
 	dir := t.TempDir()
-	f := writeFile(t, dir, "b.toml", tinySweep("b", "[grid]\nhead = [\"regression\", \"classify\"]\n"))
+	text, runs := tinySweep("b", "[grid]\nhead = [\"regression\", \"classify\"]\n"), 4
+	if acceptance() {
+		text, runs = manySweep("b", 64), 64
+	}
+	f := writeFile(t, dir, "b.toml", text)
 	metrics := func(db string) map[string]string {
 		if _, errOut, code := sweepCmd(t, "run", "-j", "2", "--db", db, "--progress", "none", f); code != 0 {
 			t.Fatalf("run --db %s: %s", db, errOut)
@@ -165,8 +170,8 @@ func TestSameMetricsOnBothBackends(t *testing.T) {
 	}
 	pgURL := pgtest.URL(t)
 	lite, pg := metrics(filepath.Join(dir, "b.db")), metrics(pgURL)
-	if len(lite) != 8 || len(pg) != 8 {
-		t.Fatalf("%d and %d epoch rows, want 8", len(lite), len(pg))
+	if len(lite) != 2*runs || len(pg) != 2*runs {
+		t.Fatalf("%d and %d epoch rows, want %d", len(lite), len(pg), 2*runs)
 	}
 	for k, m := range lite {
 		if pg[k] != m {

@@ -106,6 +106,14 @@
 // (json_each), so their number is not limited by SQLite's limit on bound
 // variables.
 //
+// Dump and Import (sweep.Importer, for `sweep copy`) read every sweep,
+// run and epoch as stored in one read transaction and insert them in one
+// write transaction: a run the file lacks is inserted, a run done in the
+// dump replaces one that is not done here, and anything else is left
+// alone, so a repeated import changes nothing. The PostgreSQL backend
+// (package sweep/postgres) has the same tables, views and rules; both pass
+// the conformance suite in store/storetest.
+//
 // Migrations run in one immediate transaction that reads user_version
 // after taking the write lock, so processes opening a new file at the same
 // moment apply them exactly once.

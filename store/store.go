@@ -314,3 +314,8 @@ func nullString(s string) any {
 	}
 	return s
 }
+
+// SetClock replaces the clock the database reads for leases and the times
+// it records; tests use it to expire leases without sleeping. Call it
+// before the database is in use.
+func (db *DB) SetClock(now func() time.Time) { db.now = now }

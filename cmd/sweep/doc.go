@@ -15,6 +15,7 @@
 //	export   write the result views as CSV or JSON
 //	report   write a self-contained HTML report with figures
 //	serve    live web UI over the database, read-only (localhost)
+//	copy     copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)
 //	train    train one run and print its metrics, without a database
 //	predict  read pictures of digits and print what a trained model sees
 //
@@ -32,8 +33,7 @@
 //
 // # Runs and the database
 //
-// 'sweep run' saves each sweep and its runs in the database (sweep.db by
-// default, --db to change), then claims runs one at a time and trains
+// 'sweep run' saves each sweep and its runs in the database, then claims runs one at a time and trains
 // them, -j at once. A run's id is a hash of its sweep name and settings, so
 // running the same files again trains only what is not done: finished runs
 // are skipped, failed and interrupted ones retried, new grid points added.
@@ -42,8 +42,15 @@
 // lease expires (--lease) and the next 'sweep run' takes the run over.
 // SIGINT or SIGTERM stops training within a batch and marks the runs in
 // flight interrupted. Every epoch's train and test metrics are written in
-// one transaction. People query the database with sqlite3 through the
-// views run_results, epoch_results and config_results (README.md).
+// one transaction. People query the database with sqlite3 or psql through
+// the views run_results, epoch_results and config_results (README.md).
+//
+// Every command takes --db: a SQLite file (package sweep/store), or a
+// PostgreSQL database when it is a postgres:// or postgresql:// URL
+// (package sweep/postgres), for machines of a cluster sharing one
+// database. Without --db, $SWEEP_DB names it, else sweep.db. 'sweep copy
+// --from A --to B' copies sweeps, runs and epochs between any two
+// databases, idempotently by run id.
 //
 // # Settings and models
 //

@@ -28,7 +28,7 @@ Example:
   sweep export --format json --view config_results | jq '.[0]'
   python3 -c "import pandas as pd; print(pd.read_csv('epochs.csv').head())"
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	format := fs.String("format", "csv", "csv or json")
 	view := fs.String("view", "run_results", "run_results, epoch_results or config_results")
 	out := fs.String("o", "-", "file to write; - for standard output")
@@ -44,7 +44,7 @@ Example:
 	if !store.IsView(*view) {
 		return usageError{fmt.Errorf("--view %q: want run_results, epoch_results or config_results", *view)}
 	}
-	db, err := openExisting(*dbPath)
+	db, err := openExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -19,14 +19,14 @@ Example:
   sweep ls
   sweep ls --db results.db
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	if err := fs.parse(args, stdout); err != nil {
 		return err
 	}
 	if err := fs.wantArgs(0, 0); err != nil {
 		return err
 	}
-	db, err := openExisting(*dbPath)
+	db, err := openExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

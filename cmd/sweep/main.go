@@ -35,6 +35,7 @@ func commands() []command {
 		{"export", "write the result views as CSV or JSON", cmdExport},
 		{"report", "write a self-contained HTML report with figures", cmdReport},
 		{"serve", "live web UI over the database, read-only (localhost)", cmdServe},
+		{"copy", "copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)", cmdCopy},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
 		{"predict", "read pictures of digits and print what a trained model sees", cmdPredict},
 	}
@@ -123,6 +124,15 @@ func exitCode(err error, stderr io.Writer) int {
 type flagSet struct {
 	*flag.FlagSet
 	usageLine, help string
+	db              *string // --db, if the command has it
+}
+
+// dbFlag defines --db. Its default, $SWEEP_DB or sweep.db, is filled in
+// after parsing, so that --help never prints a URL from the environment
+// (it may hold a password).
+func (fs *flagSet) dbFlag() *string {
+	fs.db = fs.String("db", "", dbHelp)
+	return fs.db
 }
 
 // newFlags makes a subcommand's flag set. --help prints the usage line, the
@@ -158,6 +168,9 @@ func (fs *flagSet) parse(args []string, stdout io.Writer) error {
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
+	}
+	if fs.db != nil && *fs.db == "" {
+		*fs.db = defaultDB()
 	}
 	return fs.Parse(append([]string{"--"}, pos...))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sweep"
+	"sweep/postgres/pgtest"
 	"sweep/store"
 )
 
@@ -26,6 +27,7 @@ var (
 // TestMain removes the binary built for the process tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.Stop()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -36,7 +36,7 @@ Example:
   sweep report --sweep heads --sweep weights --metric test_sum_accuracy -o heads.html
   sweep report --png slides/            # also every figure as a PNG
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	out := fs.String("o", "report.html", "HTML file to write")
 	metric := fs.String("metric", "test_r2", "final test metric that ranks configurations")
 	pngDir := fs.String("png", "", "also write every figure as a PNG into this folder")
@@ -51,7 +51,7 @@ Example:
 	if _, err := reports.ParseMetric(*metric); err != nil {
 		return usageError{err}
 	}
-	db, err := openExisting(*dbPath)
+	db, err := openExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ import (
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", "[flags] FILE.toml...", `
 Expand the sweep files into runs and train every run that is not done yet,
-logging each epoch's train and test metrics to the SQLite database.
+logging each epoch's train and test metrics to the database: a SQLite
+file, or PostgreSQL when --db (or $SWEEP_DB) is a postgres:// URL.
 
 Running the same files again skips finished runs, retries failed and
 interrupted ones and adds only new grid points, so an edited sweep file
@@ -40,7 +41,7 @@ Example:
   sweep run configs/*.toml
   sweep run -j 1 --db results.db configs/heads.toml
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to write")
+	dbPath := fs.dbFlag()
 	jobs := fs.Int("j", defaultJobs(), "runs to train at once in this process")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
@@ -66,7 +67,7 @@ Example:
 		return usageError{err}
 	}
 
-	db, err := openStore(*dbPath)
+	db, err := openStore(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ Example:
   sweep runs --sweep heads --sort test_r2
   sweep runs --status failed
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	sweepName := fs.String("sweep", "", "only runs of this sweep")
 	status := fs.String("status", "", "only runs in this status: pending, running, done, failed or interrupted")
 	sortKey := fs.String("sort", "", "sort by this metric, best first")
@@ -57,7 +57,7 @@ Example:
 	if err := checkStatus(*status); err != nil {
 		return err
 	}
-	db, err := openExisting(*dbPath)
+	db, err := openExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

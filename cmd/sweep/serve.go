@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 
 	"sweep/serve"
-	"sweep/store"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,7 +29,7 @@ Example:
   sweep serve --db runs/sweep.db --addr 127.0.0.1:9000
   curl -s 'http://127.0.0.1:8080/api/runs?sweep=heads&sort=test_r2&dir=desc&limit=5'
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -44,19 +41,11 @@ Example:
 	if err != nil {
 		return usageError{fmt.Errorf("--addr %q: %v (want host:port, e.g. 127.0.0.1:8080)", *addr, err)}
 	}
-	if _, err := os.Stat(*dbPath); errors.Is(err, os.ErrNotExist) {
-		return usageError{fmt.Errorf("database %s does not exist: run 'sweep run FILE.toml' first, or pass --db", *dbPath)}
-	}
-	db, err := store.OpenReadOnly(*dbPath)
+	db, changes, closeAll, err := openServe(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	changes, err := db.ChangeCounter(ctx)
-	if err != nil {
-		return err
-	}
-	defer changes.Close()
+	defer closeAll()
 
 	var hosts []string
 	if host != "" && net.ParseIP(host) == nil {
@@ -64,7 +53,7 @@ Example:
 	}
 	srv, err := serve.New(db, changes, serve.Options{
 		Hosts:   hosts,
-		DBPath:  db.Path(),
+		DBPath:  db.Location(),
 		Version: programVersion(),
 		Logf:    func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) },
 	})
@@ -78,7 +67,7 @@ Example:
 	if !isLoopback(host) {
 		fmt.Fprintf(stderr, "sweep serve: WARNING: listening on %s, not loopback: anyone who can reach it sees the results (the UI has no authentication)\n", ln.Addr())
 	}
-	fmt.Fprintf(stdout, "serving %s (read-only) at http://%s/ — Ctrl-C stops\n", db.Path(), ln.Addr())
+	fmt.Fprintf(stdout, "serving %s (read-only) at http://%s/ — Ctrl-C stops\n", db.Location(), ln.Addr())
 	if err := serve.Serve(ctx, ln, srv); err != nil {
 		return err
 	}

@@ -19,14 +19,14 @@ the run id is enough (ids are in 'sweep runs').
 Example:
   sweep show 3fa2c1
 `)
-	dbPath := fs.String("db", "sweep.db", "SQLite database to read")
+	dbPath := fs.dbFlag()
 	if err := fs.parse(args, stdout); err != nil {
 		return err
 	}
 	if err := fs.wantArgs(1, 1); err != nil {
 		return err
 	}
-	db, err := openExisting(*dbPath)
+	db, err := openExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

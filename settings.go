@@ -20,10 +20,11 @@ import (
 //
 // Adding a setting takes: a field on Settings and an entry in the registry
 // (both in this file), the code that uses it (usually in model/), and per
-// database dialect a numbered migration that adds its column with the
-// default that reproduces the runs made before it existed, and the column
-// in the dialect's views.sql. A test fails when any of these is missing
-// (and when the README's or the manual's tables of settings differ).
+// database backend a numbered migration that adds its column with the
+// default that reproduces the runs made before it existed (the views take
+// their settings columns from the registry). A test fails when any of
+// these is missing, and when the README's or the manual's tables of
+// settings differ from the registry.
 //
 // The registry's order is part of the run identity of runs that set a later
 // setting away from its default: insert new entries anywhere, never reorder
@@ -529,4 +530,64 @@ func ConfigKey(s Settings) string {
 	s.Seed = 0
 	h := sha256.Sum256([]byte(s.canonical()))
 	return hex.EncodeToString(h[:6])
+}
+
+// The settings as database columns, for the storage backends: one column
+// per setting, named by its key, in registry order, the seed last.
+
+// SettingColumns is the settings' column names, each after prefix ("r."
+// for a table alias), comma-separated. seed names the seed's column
+// ("first_seed" in config_results); "" leaves it out.
+func SettingColumns(prefix, seed string) string {
+	var cols []string
+	for _, d := range registry {
+		name := d.Key
+		if d.PerRun {
+			if seed == "" {
+				continue
+			}
+			name = seed
+		}
+		cols = append(cols, prefix+name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// ColumnValues returns s's resolved values in SettingColumns order (seed
+// included): float64, int64 or string.
+func (s Settings) ColumnValues() []any {
+	vals := make([]any, len(registry))
+	for i, d := range registry {
+		vals[i] = d.get(s)
+	}
+	return vals
+}
+
+// ScanSettings returns scan destinations for the columns of SettingColumns
+// (seed included) and a function that stores what they received in a
+// Settings.
+func ScanSettings() (dest []any, store func(*Settings)) {
+	dest = make([]any, len(registry))
+	for i, d := range registry {
+		switch d.Kind {
+		case KindFloat:
+			dest[i] = new(float64)
+		case KindInt:
+			dest[i] = new(int64)
+		default:
+			dest[i] = new(string)
+		}
+	}
+	return dest, func(s *Settings) {
+		for i, d := range registry {
+			switch p := dest[i].(type) {
+			case *float64:
+				d.set(s, *p)
+			case *int64:
+				d.set(s, *p)
+			case *string:
+				d.set(s, *p)
+			}
+		}
+	}
 }

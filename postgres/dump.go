@@ -58,7 +58,7 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 		}
 
 		rows, err = tx.Query(ctx, `
-			SELECT id, sweep, config_key, `+settingColumns("", "seed")+`, `+runStateColumns+`
+			SELECT id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, `+runStateColumns+`
 			FROM runs ORDER BY seq`)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 			var attempts, epochsDone int64
 			var owner, host, version, expires, created, started, finished, errText *string
 			var leaseSeconds *float64
-			dest, storeSettings := settingsScan()
+			dest, storeSettings := sweep.ScanSettings()
 			if err := rows.Scan(append(append([]any{&r.Spec.ID, &r.Spec.Sweep, &r.ConfigKey}, dest...),
 				&status, &attempts, &epochsDone, &owner, &host, &version,
 				&leaseSeconds, &expires, &created, &started, &finished, &errText)...); err != nil {
@@ -200,7 +200,7 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 
 		nSettings := len(sweep.SettingDefs())
 		insert := `
-			INSERT INTO runs (id, sweep, config_key, ` + settingColumns("", "seed") + `, ` + runStateColumns + `)
+			INSERT INTO runs (id, sweep, config_key, ` + sweep.SettingColumns("", "seed") + `, ` + runStateColumns + `)
 			VALUES (` + placeholders(1, 3+nSettings+12) + `)`
 		var set []string
 		for i, c := range []string{"status", "attempts", "epochs_done", "owner", "host", "version",
@@ -219,7 +219,7 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			old, ok := have[r.Spec.ID]
 			switch {
 			case !ok:
-				args := append([]any{r.Spec.ID, r.Spec.Sweep, r.ConfigKey}, settingArgs(r.Spec.Settings)...)
+				args := append([]any{r.Spec.ID, r.Spec.Sweep, r.ConfigKey}, r.Spec.Settings.ColumnValues()...)
 				b.Queue(insert, append(args, state...)...)
 				st.Runs++
 			case r.Status == sweep.StatusDone && old != sweep.StatusDone:

@@ -165,8 +165,8 @@ func viewsSQL() (string, error) {
 		return "", err
 	}
 	tmpl, err := template.New("views.sql").Funcs(template.FuncMap{
-		"settings": func(prefix string) string { return settingColumns(prefix, "seed") },
-		"config":   func(prefix string) string { return settingColumns(prefix, "") },
+		"settings": func(prefix string) string { return sweep.SettingColumns(prefix, "seed") },
+		"config":   func(prefix string) string { return sweep.SettingColumns(prefix, "") },
 	}).Parse(string(text))
 	if err != nil {
 		return "", err

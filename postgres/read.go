@@ -165,7 +165,7 @@ func runOrder(prefix string) string {
 	return strings.Join(append(cols, prefix+`run_id COLLATE "C"`), ", ")
 }
 
-var runColumns = `sweep, run_id, status, ` + settingColumns("", "seed") + `, epochs_done,
+var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
 	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, host, version,
 	started_at, finished_at`
@@ -247,7 +247,7 @@ func queryRuns(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]swe
 		var testEpoch, samples *int64
 		var nll, acc, mse, r2, sacc, snll, spstd *float64
 		var errText, host, version, started, finished *string
-		settings, storeSettings := settingsScan()
+		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &epochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
 			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {

@@ -41,7 +41,7 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 	}
 	now := formatTime(db.now())
 	insertRun := `
-		INSERT INTO runs (id, sweep, config_key, ` + settingColumns("", "seed") + `, created_at)
+		INSERT INTO runs (id, sweep, config_key, ` + sweep.SettingColumns("", "seed") + `, created_at)
 		VALUES ($1, $2, $3, ` + placeholders(4, len(sweep.SettingDefs())+1) + `)
 		ON CONFLICT (id) DO NOTHING`
 	return db.write(ctx, func(tx pgx.Tx) error {
@@ -70,7 +70,7 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 		// cycle.
 		b := &pgx.Batch{}
 		for _, r := range sw.Runs {
-			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, settingArgs(r.Settings)...)
+			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, r.Settings.ColumnValues()...)
 			b.Queue(insertRun, append(args, now)...)
 		}
 		return sendBatch(ctx, tx, b, func(i int) string { return "run " + sw.Runs[i].ID })
@@ -190,7 +190,7 @@ const claimWindow = 64
 // matched with = ANY($1): with thousands of ids and a generic plan, ANY
 // tested every id against every run and one claim took tens of seconds.
 func (db *DB) take(ctx context.Context, tx pgx.Tx, ids []string, owner sweep.Owner, lease time.Duration, now time.Time) (sweep.RunSpec, bool, error) {
-	dest, storeSettings := settingsScan()
+	dest, storeSettings := sweep.ScanSettings()
 	var r sweep.RunSpec
 	err := tx.QueryRow(ctx, `
 		WITH pick AS (
@@ -212,7 +212,7 @@ func (db *DB) take(ctx context.Context, tx pgx.Tx, ids []string, owner sweep.Own
 			error = NULL
 		FROM pick
 		WHERE runs.id = pick.id
-		RETURNING runs.id, runs.sweep, `+settingColumns("runs.", "seed"),
+		RETURNING runs.id, runs.sweep, `+sweep.SettingColumns("runs.", "seed"),
 		ids, formatTime(now), owner.ID, owner.Host, owner.Version,
 		lease.Seconds(), formatTime(now.Add(lease))).Scan(append([]any{&r.ID, &r.Sweep}, dest...)...)
 	if errors.Is(err, pgx.ErrNoRows) {

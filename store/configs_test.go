@@ -32,11 +32,11 @@ func (db *DB) configs(ctx context.Context, sweepName string) ([]configResult, er
 	var out []configResult
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `
-			SELECT sweep, `+settingColumns("", "first_seed")+`, runs,
+			SELECT sweep, `+sweep.SettingColumns("", "first_seed")+`, runs,
 				acc_mean, acc_std, r2_mean, r2_std, sum_acc_mean, sum_acc_std
 			FROM config_results
 			WHERE :sweep = '' OR sweep = :sweep
-			ORDER BY sweep, `+settingColumns("", "")+`, config_key`,
+			ORDER BY sweep, `+sweep.SettingColumns("", "")+`, config_key`,
 			sql.Named("sweep", sweepName))
 		if err != nil {
 			return err
@@ -45,7 +45,7 @@ func (db *DB) configs(ctx context.Context, sweepName string) ([]configResult, er
 		for rows.Next() {
 			var c configResult
 			var v [6]sql.NullFloat64
-			settings, storeSettings := settingsScan()
+			settings, storeSettings := sweep.ScanSettings()
 			dest := append([]any{&c.Sweep}, settings...)
 			if err := rows.Scan(append(dest, &c.Runs,
 				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5])...); err != nil {

@@ -7,7 +7,8 @@
 // # Schema
 //
 // The schema lives only in the embedded files migrations/NNN_name.sql and
-// migrations/views.sql. Open applies, in order, the numbered files whose
+// migrations/views.sql (a text/template that expands the settings
+// columns). Open applies, in order, the numbered files whose
 // number is above the file's PRAGMA user_version, sets user_version to the
 // last one applied and, if it applied any, re-creates the views from
 // views.sql, all in one transaction. Change a table by adding a file with
@@ -16,12 +17,13 @@
 // comment) so that existing databases get the new view.
 //
 // The settings columns come from the settings registry
-// (sweep.SettingDefs): one column per setting, named by its key, in runs,
-// run_results and config_results, and settings.go is the only place in this
-// package that lists them (inserts, scans, orderings). A new setting needs
-// a numbered migration that adds its column with the default that
-// reproduces the older runs, and its column in views.sql;
-// TestEverySettingHasColumns fails until both are there.
+// (sweep.SettingColumns, Settings.ColumnValues, sweep.ScanSettings): one
+// column per setting, named by its key, in registry order, in runs,
+// run_results and config_results; no code here lists them (inserts, scans
+// and orderings call those, and views.sql is a template that expands
+// them). A new setting needs a numbered migration that adds its column
+// with the default that reproduces the older runs;
+// TestEverySettingHasColumns fails until it is there.
 //
 // Tables:
 //

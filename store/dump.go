@@ -64,7 +64,7 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 		rows.Close()
 
 		rows, err = tx.QueryContext(ctx, `
-			SELECT id, sweep, config_key, `+settingColumns("", "seed")+`, `+runStateColumns+`
+			SELECT id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, `+runStateColumns+`
 			FROM runs ORDER BY rowid`)
 		if err != nil {
 			return err
@@ -75,7 +75,7 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 			var status string
 			var owner, host, version, expires, created, started, finished, errText sql.NullString
 			var leaseSeconds sql.NullFloat64
-			dest, storeSettings := settingsScan()
+			dest, storeSettings := sweep.ScanSettings()
 			if err := rows.Scan(append(append([]any{&r.Spec.ID, &r.Spec.Sweep, &r.ConfigKey}, dest...),
 				&status, &r.Attempts, &r.EpochsDone, &owner, &host, &version,
 				&leaseSeconds, &expires, &created, &started, &finished, &errText)...); err != nil {
@@ -202,7 +202,7 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 
 		nSettings := len(sweep.SettingDefs())
 		insert, err := tx.PrepareContext(ctx, `
-			INSERT INTO runs (id, sweep, config_key, `+settingColumns("", "seed")+`, `+runStateColumns+`)
+			INSERT INTO runs (id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, `+runStateColumns+`)
 			VALUES (`+strings.TrimSuffix(strings.Repeat("?, ", 3+nSettings+12), ", ")+`)`)
 		if err != nil {
 			return err
@@ -226,7 +226,7 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			old, ok := have[r.Spec.ID]
 			switch {
 			case !ok:
-				args := append([]any{r.Spec.ID, r.Spec.Sweep, r.ConfigKey}, settingArgs(r.Spec.Settings)...)
+				args := append([]any{r.Spec.ID, r.Spec.Sweep, r.ConfigKey}, r.Spec.Settings.ColumnValues()...)
 				if _, err := insert.ExecContext(ctx, append(args, state...)...); err != nil {
 					return fmt.Errorf("run %s: %w", r.Spec.ID, err)
 				}

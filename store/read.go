@@ -182,9 +182,9 @@ func where(f RunFilter) (string, []any, error) {
 
 // runOrder orders run_results by sweep, then the settings in registry
 // order, then the seed.
-var runOrder = `sweep, ` + settingColumns("", "seed") + `, run_id`
+var runOrder = `sweep, ` + sweep.SettingColumns("", "seed") + `, run_id`
 
-var runColumns = `sweep, run_id, status, ` + settingColumns("", "seed") + `, epochs_done,
+var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
 	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, host, version,
 	started_at, finished_at`
@@ -278,7 +278,7 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 		var nll, acc, mse, r2, sacc, snll, spstd sql.NullFloat64
 		var samples sql.NullInt64
 		var errText, host, version, started, finished sql.NullString
-		settings, storeSettings := settingsScan()
+		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
 			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {
@@ -326,7 +326,7 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 			FROM epoch_results e
 			JOIN run_results r ON r.run_id = e.run_id
 			WHERE e.run_id IN (SELECT run_id FROM run_results WHERE `+where+`)
-			ORDER BY r.sweep, `+settingColumns("r.", "seed")+`, r.run_id,
+			ORDER BY r.sweep, `+sweep.SettingColumns("r.", "seed")+`, r.run_id,
 				e.epoch, e.split = 'test'`, args...)
 		if err != nil {
 			return err

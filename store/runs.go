@@ -62,7 +62,7 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 		}
 		nSettings := len(sweep.SettingDefs())
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO runs (id, sweep, config_key, `+settingColumns("", "seed")+`, created_at)
+			INSERT INTO runs (id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, created_at)
 			VALUES (?, ?, ?, `+strings.Repeat("?, ", nSettings)+`?)
 			ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
@@ -70,7 +70,7 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 		}
 		defer stmt.Close()
 		for _, r := range sw.Runs {
-			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, settingArgs(r.Settings)...)
+			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, r.Settings.ColumnValues()...)
 			if _, err := stmt.ExecContext(ctx, append(args, now)...); err != nil {
 				return fmt.Errorf("run %s: %w", r.ID, err)
 			}
@@ -171,7 +171,7 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 			return err
 		}
 		run, err = scanRunSpec(tx.QueryRowContext(ctx, `
-			SELECT id, sweep, `+settingColumns("", "seed")+` FROM runs WHERE id = ?`, id))
+			SELECT id, sweep, `+sweep.SettingColumns("", "seed")+` FROM runs WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 
 func scanRunSpec(row *sql.Row) (sweep.RunSpec, error) {
 	var r sweep.RunSpec
-	dest, store := settingsScan()
+	dest, store := sweep.ScanSettings()
 	err := row.Scan(append([]any{&r.ID, &r.Sweep}, dest...)...)
 	store(&r.Settings)
 	return r, err

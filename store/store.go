@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -126,6 +127,26 @@ func (db *DB) Close() error {
 // viewsFile re-creates the views after the numbered migrations.
 const viewsFile = "migrations/views.sql"
 
+// viewsSQL expands migrations/views.sql with the settings columns.
+func viewsSQL() (string, error) {
+	text, err := fs.ReadFile(migrations, viewsFile)
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(path.Base(viewsFile)).Funcs(template.FuncMap{
+		"settings": func(prefix string) string { return sweep.SettingColumns(prefix, "seed") },
+		"config":   func(prefix string) string { return sweep.SettingColumns(prefix, "") },
+	}).Parse(string(text))
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, nil); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 // migration is one numbered file of migrations/: NNN_name.sql.
 type migration struct {
 	version int
@@ -181,7 +202,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	views, err := fs.ReadFile(migrations, viewsFile)
+	views, err := viewsSQL()
 	if err != nil {
 		return err
 	}
@@ -203,7 +224,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 		}
 		if have < len(ms) {
-			if _, err := tx.ExecContext(ctx, string(views)); err != nil {
+			if _, err := tx.ExecContext(ctx, views); err != nil {
 				return fmt.Errorf("%s: %w", path.Base(viewsFile), err)
 			}
 		}

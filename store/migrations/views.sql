@@ -4,8 +4,11 @@
 -- migrations; a change here needs one too, even if it only says so, or
 -- existing databases keep their old views.
 --
--- Each setting of the registry (sweep.SettingDefs) is a column of
--- run_results and config_results (a store test checks it).
+-- This file is a Go text/template, as the PostgreSQL backend's:
+-- {{"{{"}}settings "r."{{"}}"}} expands to every setting's column
+-- (sweep.SettingColumns: registry order, the seed last) with the prefix,
+-- and {{"{{"}}config "f."{{"}}"}} to every setting but the seed. A new
+-- setting needs only its numbered migration here.
 
 DROP VIEW IF EXISTS run_results;
 DROP VIEW IF EXISTS epoch_results;
@@ -18,25 +21,7 @@ SELECT
 	r.sweep,
 	r.id AS run_id,
 	r.status,
-	r.head,
-	r.lr,
-	r.digit_weight,
-	r.sum_weight,
-	r.sum_hidden,
-	r.optimizer,
-	r.momentum,
-	r.batch_size,
-	r.train_size,
-	r.seed,
-	r.epochs,
-	r.sum_input,
-	r.conv1_channels,
-	r.conv2_channels,
-	r.fc_hidden,
-	r.dropout,
-	r.weight_decay,
-	r.sum_loss,
-	r.pairing,
+	{{settings "r."}},
 	r.epochs_done,
 	t.epoch AS test_epoch,
 	t.accuracy AS test_accuracy,
@@ -143,24 +128,7 @@ WITH RECURSIVE
 SELECT
 	v.sweep,
 	v.config_key,
-	f.head,
-	f.lr,
-	f.digit_weight,
-	f.sum_weight,
-	f.sum_hidden,
-	f.optimizer,
-	f.momentum,
-	f.batch_size,
-	f.train_size,
-	f.epochs,
-	f.sum_input,
-	f.conv1_channels,
-	f.conv2_channels,
-	f.fc_hidden,
-	f.dropout,
-	f.weight_decay,
-	f.sum_loss,
-	f.pairing,
+	{{config "f."}},
 	f.seed AS first_seed,
 	v.runs,
 	v.acc_mean,

@@ -45,8 +45,9 @@
 // runs (with seq, a bigint identity, where SQLite has its rowid: the order
 // runs were first saved in, which is claim order) and epochs. The settings
 // columns come from the settings registry (sweep.SettingDefs): one column
-// per setting, named by its key. settings.go derives inserts, scans and
-// orderings from the registry, and views.sql is a text/template whose
+// per setting, named by its key. Inserts, scans and orderings use the
+// root package's sweep.SettingColumns, Settings.ColumnValues and
+// sweep.ScanSettings, and views.sql is a text/template whose
 // {{settings "r."}} and {{config "f."}} expand to the settings' columns, so
 // nothing here lists the settings but the numbered migrations that create
 // their columns; TestEverySettingHasColumns fails until a new setting has
@@ -54,10 +55,9 @@
 //
 // The views, run_results, epoch_results and config_results, have the
 // SQLite backend's names, columns and meanings, so that the README's
-// example queries return the same rows on both (a test checks it). Their
-// settings columns are in registry order, which is not SQLite's historical
-// column order, so SELECT * (and `sweep export`) lists the columns in a
-// different order. config_results takes the standard deviations with
+// example queries return the same rows on both (a test checks it), and
+// the same columns in the same order (the settings in registry order in
+// both). config_results takes the standard deviations with
 // stddev_samp (divisor n-1; NULL with fewer than two values); they agree
 // with SQLite's Newton iteration to about 1e-15.
 //

@@ -244,3 +244,28 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("read-only Sweeps: %v %v", infos, err)
 	}
 }
+
+// TestViewsHaveTheSameColumns: the three views have the same columns in
+// the same order on both backends, so SELECT * and `sweep export` agree.
+func TestViewsHaveTheSameColumns(t *testing.T) {
+	ctx := context.Background()
+	pg := openTest(t)
+	lite, err := store.Open(filepath.Join(t.TempDir(), "sweep.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	for _, view := range []string{"run_results", "epoch_results", "config_results"} {
+		a, _, err := lite.View(ctx, view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := pg.View(ctx, view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) < 10 || strings.Join(a, ",") != strings.Join(b, ",") {
+			t.Errorf("%s: SQLite has columns\n%v\nPostgreSQL\n%v", view, a, b)
+		}
+	}
+}

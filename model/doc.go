@@ -21,9 +21,9 @@
 // second graph with no gradient nodes and its own machine, into which the
 // trained weights are copied, so evaluating never touches training state.
 // The convolutions, pooling, fully connected layers and Adam are this
-// package's own gorgonia ops (ops.go, ops_linear.go, solver.go), about ten
-// times as fast as gorgonia's stock ones and tested against them; the
-// matrix products use AVX2+FMA kernels on amd64, gonum elsewhere or with
+// package's own gorgonia ops (ops_conv.go, ops_pool.go, ops_linear.go,
+// solver.go), about ten times as fast as gorgonia's stock ones and tested
+// against them; the matrix products use AVX2+FMA kernels on amd64, gonum elsewhere or with
 // -tags purego, and OpenBLAS with -tags openblas.
 //
 // Train reports progress through a Recorder and stops with a

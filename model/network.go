@@ -38,7 +38,7 @@ type network struct {
 	pixels                    []float32 // normalisation scratch for Float64 graphs
 }
 
-func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool) (*network, error) {
+func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool, work *workers) (*network, error) {
 	g := G.NewGraph()
 	n := &network{g: g, batch: batch, dt: dt}
 	n.xT = newDense(dt, batch, 1, mnist.Rows, mnist.Cols)
@@ -48,6 +48,7 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 
 	n.trunk = newTrunk(g, p)
 	n.trunk.stock = stockOps
+	n.trunk.work = work
 	n.head = newSumHead(g, p, s.Head, s.SumHidden)
 	n.head.stock = stockOps
 	var err error

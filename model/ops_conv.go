@@ -29,13 +29,16 @@ type convState struct {
 	convGeom
 	dt        tensor.Dtype
 	inputGrad bool // differentiate with respect to the images too
+	work      *workers
 
-	// Scratch, []T: the forward pass's unrolled image [ckk × ohw]; the
+	// Scratch, []T: the forward pass's unrolled image [ckk × ohw] and the
+	// input gradient's columns [ckk × ohw], one of each per worker; the
 	// weight gradient's run of unrolled images [ckk+1 × run·ohw] (row r
-	// holds the run's rows r side by side, and the last row is all ones);
-	// the input gradient's columns [ckk × ohw]; [dW | db] [f × ckk+1].
-	col, runCols, dcol, dwb any
-	out, dx, dw, dbias      *tensor.Dense
+	// holds the run's rows r side by side, and the last row is all ones),
+	// whose rows the workers share out; [dW | db] [f × ckk+1].
+	col, dcol          []any
+	runCols, dwb       any
+	out, dx, dw, dbias *tensor.Dense
 }
 
 // convRun is how many images the weight gradient unrolls at a time: about
@@ -46,7 +49,8 @@ func (g convGeom) convRun() int {
 
 // conv2d applies the fast convolution: x [n,c,h,w] * w [f,c,kh,kw] + b [f],
 // no padding, stride 1. inputGrad says whether gradients may flow to x.
-func conv2d(x, w, b *G.Node, inputGrad bool) (*G.Node, error) {
+// work (nil: one thread) does the work.
+func conv2d(x, w, b *G.Node, inputGrad bool, work *workers) (*G.Node, error) {
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
 	if len(xs) != 4 || len(ws) != 4 || len(bs) != 1 || xs[1] != ws[1] || bs[0] != ws[0] || ws[2] > xs[2] || ws[3] > xs[3] {
 		return nil, fmt.Errorf("model: conv2d of %v by %v + %v: bad shapes", xs, ws, bs)
@@ -57,7 +61,8 @@ func conv2d(x, w, b *G.Node, inputGrad bool) (*G.Node, error) {
 	}
 	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], f: ws[0], kh: ws[2], kw: ws[3]}
 	g.oh, g.ow = g.h-g.kh+1, g.w-g.kw+1
-	s := &convState{convGeom: g, dt: dt, inputGrad: inputGrad}
+	s := &convState{convGeom: g, dt: dt, inputGrad: inputGrad, work: work}
+	s.col, s.dcol = make([]any, work.n()), make([]any, work.n())
 	s.out = newDense(dt, g.outShape()...)
 	return G.ApplyOp(convOp{opBase{"Conv2d", s}, s}, x, w, b)
 }
@@ -118,10 +123,21 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 	return out, nil
 }
 
+// convForward shares the images out among the workers: each image's
+// output is computed as with one thread.
 func convForward[T float](s *convState, x, w, b, y []T) {
+	s.work.run(func(wk int) {
+		lo, hi := s.work.span(wk, s.n, 1)
+		if lo < hi {
+			convForwardImages(s, wk, lo, hi, x, w, b, y)
+		}
+	})
+}
+
+func convForwardImages[T float](s *convState, wk, lo, hi int, x, w, b, y []T) {
 	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
-	col := scratch[T](&s.col, ckk*ohw)
-	for i := 0; i < s.n; i++ {
+	col := scratch[T](&s.col[wk], ckk*ohw)
+	for i := lo; i < hi; i++ {
 		im2col(s.convGeom, x[i*chw:(i+1)*chw], col, ohw)
 		yi := y[i*s.f*ohw : (i+1)*s.f*ohw]
 		gemmNN(s.f, ohw, ckk, w, ckk, 1, col, ohw, yi, ohw, false)
@@ -137,23 +153,25 @@ func convForward[T float](s *convState, x, w, b, y []T) {
 // im2col unrolls one image x [c,h,w] into the columns col (row stride ld):
 // col[((ci·kh+ky)·kw+kx)·ld + oy·ow+ox] = x[ci][oy+ky][ox+kx].
 func im2col[T float](g convGeom, x, col []T, ld int) {
-	if x32, ok := any(x).([]float32); ok { // one type switch per image, not per row
-		im2colT(g, x32, any(col).([]float32), ld, copyRows32)
-		return
-	}
-	im2colT(g, x, col, ld, copyRowsGo[T])
+	im2colRows(g, x, col, ld, 0, g.ckk())
 }
 
-func im2colT[T float](g convGeom, x, col []T, ld int, copyRows func(dst []T, ds int, src []T, ss, rows, width int)) {
-	r := 0
-	for ci := 0; ci < g.c; ci++ {
+// im2colRows is im2col for rows r0 ≤ r < r1 of the columns alone.
+func im2colRows[T float](g convGeom, x, col []T, ld, r0, r1 int) {
+	if x32, ok := any(x).([]float32); ok { // one type switch per image, not per row
+		im2colT(g, x32, any(col).([]float32), ld, r0, r1, copyRows32)
+		return
+	}
+	im2colT(g, x, col, ld, r0, r1, copyRowsGo[T])
+}
+
+func im2colT[T float](g convGeom, x, col []T, ld, r0, r1 int, copyRows func(dst []T, ds int, src []T, ss, rows, width int)) {
+	kk := g.kh * g.kw
+	for r := r0; r < r1; r++ {
+		ci, k := r/kk, r%kk
+		ky, kx := k/g.kw, k%g.kw
 		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				copyRows(col[r*ld:], g.ow, plane[ky*g.w+kx:], g.w, g.oh, g.ow)
-				r++
-			}
-		}
+		copyRows(col[r*ld:], g.ow, plane[ky*g.w+kx:], g.w, g.oh, g.ow)
 	}
 }
 
@@ -216,25 +234,46 @@ func (op convGradWOp) Do(vals ...G.Value) (G.Value, error) {
 
 // convWeightGrad forms [dW | db] = Σ_images dY·[cols; 1]ᵀ, run by run of
 // unrolled images, and copies dW out; convGradBOp picks up db.
+//
+// The workers share out the columns of [dW | db] in blocks of 4 (the
+// kernel's): each unrolls only its own rows of every run and sums its own
+// columns over the batch, run by run as with one thread, so every element
+// is summed in the same order whatever the number of threads.
 func convWeightGrad[T float](s *convState, x, dy, dw []T) {
-	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
+	ckk := s.ckk()
 	run := s.convRun()
-	cols := scratch[T](&s.runCols, (ckk+1)*run*ohw)
+	cols := scratch[T](&s.runCols, (ckk+1)*run*s.ohw())
 	dwb := scratch[T](&s.dwb, s.f*(ckk+1))
-	for s0 := 0; s0 < s.n; s0 += run {
-		ns := min(run, s.n-s0)
-		ld := ns * ohw
-		for j := 0; j < ns; j++ {
-			im2col(s.convGeom, x[(s0+j)*chw:(s0+j+1)*chw], cols[j*ohw:], ld)
+	s.work.run(func(wk int) {
+		lo, hi := s.work.span(wk, ckk+1, 4)
+		if lo < hi {
+			convWeightGradCols(s, lo, hi, x, dy, cols, dwb)
 		}
-		ones := cols[ckk*ld : (ckk+1)*ld]
-		for j := range ones {
-			ones[j] = 1
-		}
-		gemmNT(s.f, ckk+1, ohw, ns, dy[s0*s.f*ohw:], ohw, s.f*ohw, cols, ld, ohw, dwb, ckk+1, s0 > 0)
-	}
+	})
 	for o := 0; o < s.f; o++ {
 		copy(dw[o*ckk:(o+1)*ckk], dwb[o*(ckk+1):])
+	}
+}
+
+// convWeightGradCols computes columns lo ≤ j < hi of [dW | db].
+func convWeightGradCols[T float](s *convState, lo, hi int, x, dy, cols, dwb []T) {
+	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
+	run := s.convRun()
+	// Every run has the same row stride, so each worker's rows stay clear
+	// of the others' even while workers are on different runs.
+	ld := run * ohw
+	for s0 := 0; s0 < s.n; s0 += run {
+		ns := min(run, s.n-s0)
+		for j := 0; j < ns; j++ {
+			im2colRows(s.convGeom, x[(s0+j)*chw:(s0+j+1)*chw], cols[j*ohw:], ld, lo, min(hi, ckk))
+		}
+		if hi > ckk {
+			ones := cols[ckk*ld : ckk*ld+ns*ohw]
+			for j := range ones {
+				ones[j] = 1
+			}
+		}
+		gemmNT(s.f, hi-lo, ohw, ns, dy[s0*s.f*ohw:], ohw, s.f*ohw, cols[lo*ld:], ld, ohw, dwb[lo:], ckk+1, s0 > 0)
 	}
 }
 
@@ -316,10 +355,20 @@ func (op convGradXOp) Do(vals ...G.Value) (G.Value, error) {
 	return dx, nil
 }
 
+// convInputGrad shares the images out among the workers, as convForward.
 func convInputGrad[T float](s *convState, w, dy, dx []T) {
+	s.work.run(func(wk int) {
+		lo, hi := s.work.span(wk, s.n, 1)
+		if lo < hi {
+			convInputGradImages(s, wk, lo, hi, w, dy, dx)
+		}
+	})
+}
+
+func convInputGradImages[T float](s *convState, wk, lo, hi int, w, dy, dx []T) {
 	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
-	dcol := scratch[T](&s.dcol, ckk*ohw)
-	for i := 0; i < s.n; i++ {
+	dcol := scratch[T](&s.dcol[wk], ckk*ohw)
+	for i := lo; i < hi; i++ {
 		gemmNN(ckk, ohw, s.f, w, 1, ckk, dy[i*s.f*ohw:(i+1)*s.f*ohw], ohw, dcol, ohw, false)
 		col2im(s.convGeom, dcol, dx[i*chw:(i+1)*chw])
 	}

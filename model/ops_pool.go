@@ -18,6 +18,7 @@ type poolState struct {
 	// when ReLU zeroed the output (or it is NaN, or no input beat the
 	// lowest float).
 	win     []int32
+	work    *workers
 	out, dx *tensor.Dense
 }
 
@@ -26,7 +27,9 @@ func (s *poolState) outShape() tensor.Shape { return tensor.Shape{s.n, s.c, s.oh
 
 // maxPoolReLU applies relu(maxpool(x)) with p×p windows and stride p to
 // x [n,c,h,w]; rows and columns past the last whole window are ignored.
-func maxPoolReLU(x *G.Node, p int) (*G.Node, error) {
+// work (nil: one thread) does the work, the planes shared out among the
+// workers (each plane's outputs are computed as with one thread).
+func maxPoolReLU(x *G.Node, p int, work *workers) (*G.Node, error) {
 	xs := x.Shape()
 	if len(xs) != 4 || p < 1 || xs[2] < p || xs[3] < p {
 		return nil, fmt.Errorf("model: max-pool %d of %v: bad shape", p, xs)
@@ -35,7 +38,7 @@ func maxPoolReLU(x *G.Node, p int) (*G.Node, error) {
 	if err := checkDtype(dt); err != nil {
 		return nil, err
 	}
-	s := &poolState{n: xs[0], c: xs[1], h: xs[2], w: xs[3], p: p, oh: xs[2] / p, ow: xs[3] / p, dt: dt}
+	s := &poolState{n: xs[0], c: xs[1], h: xs[2], w: xs[3], p: p, oh: xs[2] / p, ow: xs[3] / p, dt: dt, work: work}
 	s.win = make([]int32, s.n*s.c*s.oh*s.ow)
 	s.out = newDense(dt, s.outShape()...)
 	return G.ApplyOp(poolOp{opBase{"MaxPoolReLU", s}, s}, x)
@@ -81,14 +84,25 @@ func (op poolOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func poolForward[T float](s *poolState, x, y []T) {
+	hw, ohw := s.h*s.w, s.oh*s.ow
+	s.work.run(func(wk int) {
+		lo, hi := s.work.span(wk, s.n*s.c, 1)
+		if lo < hi {
+			poolForwardPlanes(s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], s.win[lo*ohw:hi*ohw])
+		}
+	})
+}
+
+// poolForwardPlanes pools planes planes of x into y, their winners into win.
+func poolForwardPlanes[T float](s *poolState, planes int, x, y []T, win []int32) {
 	if s.p == 2 {
-		pool2Forward(s, x, y)
+		pool2Forward(s, planes, x, y, win)
 		return
 	}
 	hw, ohw := s.h*s.w, s.oh*s.ow
 	low := lowest[T]()
-	for pl := 0; pl < s.n*s.c; pl++ {
-		xp, yp, wp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], s.win[pl*ohw:(pl+1)*ohw]
+	for pl := 0; pl < planes; pl++ {
+		xp, yp, wp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], win[pl*ohw:(pl+1)*ohw]
 		for oy := 0; oy < s.oh; oy++ {
 			for ox := 0; ox < s.ow; ox++ {
 				best, at := low, int32(-1)
@@ -123,16 +137,16 @@ func poolForward[T float](s *poolState, x, y []T) {
 // compile to conditional moves. The winner is the first input equal to the
 // maximum, as with gorgonia's strict comparisons. It differs from the
 // generic loop only in the sign of the zeros ReLU produces (+0, not −0).
-func pool2Forward[T float](s *poolState, x, y []T) {
+func pool2Forward[T float](s *poolState, planes int, x, y []T, win []int32) {
 	w, oh, ow := s.w, s.oh, s.ow
 	// Without leftover rows or columns the planes are one image of
 	// n·c·oh output rows, for the AVX kernel where there is one.
-	if s.h == 2*oh && w == 2*ow && pool2Asm(x, y, s.win, ow, s.n*s.c*oh) {
+	if s.h == 2*oh && w == 2*ow && pool2Asm(x, y, win, ow, planes*oh) {
 		return
 	}
 	hw, ohw := s.h*w, oh*ow
-	for pl := 0; pl < s.n*s.c; pl++ {
-		xp, yp, wp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], s.win[pl*ohw:(pl+1)*ohw]
+	for pl := 0; pl < planes; pl++ {
+		xp, yp, wp := x[pl*hw:(pl+1)*hw], y[pl*ohw:(pl+1)*ohw], win[pl*ohw:(pl+1)*ohw]
 		for oy := 0; oy < oh; oy++ {
 			top := 2 * oy * w
 			r0, r1 := xp[top:top+2*ow], xp[top+w:top+w+2*ow]
@@ -193,15 +207,26 @@ func (op poolGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func poolBackward[T float](s *poolState, dy, dx []T) {
+	hw, ohw := s.h*s.w, s.oh*s.ow
+	s.work.run(func(wk int) {
+		lo, hi := s.work.span(wk, s.n*s.c, 1)
+		if lo < hi {
+			poolBackwardPlanes(s, hi-lo, dy[lo*ohw:hi*ohw], dx[lo*hw:hi*hw], s.win[lo*ohw:hi*ohw])
+		}
+	})
+}
+
+// poolBackwardPlanes scatters planes planes of dy into dx.
+func poolBackwardPlanes[T float](s *poolState, planes int, dy, dx []T, win []int32) {
 	if s.p == 2 {
-		pool2Backward(s, dy, dx)
+		pool2Backward(s, planes, dy, dx, win)
 		return
 	}
 	clear(dx)
 	hw, ohw := s.h*s.w, s.oh*s.ow
-	for pl := 0; pl < s.n*s.c; pl++ {
+	for pl := 0; pl < planes; pl++ {
 		dxp := dx[pl*hw : (pl+1)*hw]
-		for o, at := range s.win[pl*ohw : (pl+1)*ohw] {
+		for o, at := range win[pl*ohw : (pl+1)*ohw] {
 			if at >= 0 {
 				dxp[at] += dy[pl*ohw+o]
 			}
@@ -212,14 +237,14 @@ func poolBackward[T float](s *poolState, dy, dx []T) {
 // pool2Backward is poolBackward for 2×2 windows with no data-dependent
 // branch: each window adds dY times 1 (0 when ReLU zeroed the output) at
 // the winner's place (the window's first when there is none).
-func pool2Backward[T float](s *poolState, dy, dx []T) {
+func pool2Backward[T float](s *poolState, planes int, dy, dx []T, win []int32) {
 	clear(dx)
 	w, oh, ow := s.w, s.oh, s.ow
 	hw, ohw := s.h*w, oh*ow
 	place := [8]int{0, 0, 1, w, w + 1} // by code+1
 	scale := [8]T{0, 1, 1, 1, 1}
-	for pl := 0; pl < s.n*s.c; pl++ {
-		dxp, dyp, wp := dx[pl*hw:(pl+1)*hw], dy[pl*ohw:(pl+1)*ohw], s.win[pl*ohw:(pl+1)*ohw]
+	for pl := 0; pl < planes; pl++ {
+		dxp, dyp, wp := dx[pl*hw:(pl+1)*hw], dy[pl*ohw:(pl+1)*ohw], win[pl*ohw:(pl+1)*ohw]
 		for oy := 0; oy < oh; oy++ {
 			top := 2 * oy * w
 			window := dxp[top : top+w+2*ow]

@@ -23,11 +23,10 @@ import "C"
 
 import "gonum.org/v1/gonum/blas"
 
+func init() { C.sweep_openblas_init() }
+
 // gemmBackend names the matrix-product implementation of this build.
-var gemmBackend = func() string {
-	C.sweep_openblas_init()
-	return "openblas"
-}()
+func gemmBackend() string { return "openblas" }
 
 func cblasTrans(t blas.Transpose) C.enum_CBLAS_TRANSPOSE {
 	if t == blas.Trans {

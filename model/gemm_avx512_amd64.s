@@ -1,0 +1,191 @@
+//go:build amd64 && !openblas && !purego
+
+#include "textflag.h"
+
+// AVX-512F kernels: the AVX2 kernels of gemm_amd64.s on 16-lane Z
+// registers. sgemmNN4x32 and sgemmNN6x32 do for 32 columns what
+// sgemmNN4x16 and sgemmNN6x16 do for 16, with the same operations on every
+// element (one FMA per step of k, in order, then the add to C): their
+// results are bit-identical to the AVX2 kernels'.
+
+// func sgemmNN4x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, acc int)
+//
+// For each of nt column tiles of 32: C[0:4, t*32:(t+1)*32] (+)= A[0:4, 0:k] · B[0:k, t*32:(t+1)*32]
+// with A(i,p) = a[i*ars + p*acs], B(p,j) = b[p*ldb + j], C(i,j) = c[i*ldc + j]
+// (strides in elements). k ≥ 1, nt ≥ 1. acc ≠ 0 adds to C instead of overwriting.
+TEXT ·sgemmNN4x32(SB), NOSPLIT, $0-80
+	MOVQ ars+24(FP), AX
+	SHLQ $2, AX
+	MOVQ acs+32(FP), BX
+	SHLQ $2, BX
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	MOVQ b+40(FP), R12
+	MOVQ c+56(FP), R13
+	MOVQ nt+8(FP), R10
+
+zntile:
+	MOVQ   a+16(FP), R8
+	LEAQ   (R8)(AX*2), R9
+	MOVQ   R12, DI
+	MOVQ   k+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+znloop:
+	VMOVUPS      (DI), Z8
+	VMOVUPS      64(DI), Z9
+	VBROADCASTSS (R8), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (R8)(AX*1), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z9, Z11, Z3
+	VBROADCASTSS (R9), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VBROADCASTSS (R9)(AX*1), Z13
+	VFMADD231PS  Z8, Z13, Z6
+	VFMADD231PS  Z9, Z13, Z7
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          znloop
+
+	MOVQ R13, R11
+	LEAQ (R13)(SI*2), R9
+	CMPQ acc+72(FP), $0
+	JEQ  znstore
+	VADDPS (R11), Z0, Z0
+	VADDPS 64(R11), Z1, Z1
+	VADDPS (R11)(SI*1), Z2, Z2
+	VADDPS 64(R11)(SI*1), Z3, Z3
+	VADDPS (R9), Z4, Z4
+	VADDPS 64(R9), Z5, Z5
+	VADDPS (R9)(SI*1), Z6, Z6
+	VADDPS 64(R9)(SI*1), Z7, Z7
+
+znstore:
+	VMOVUPS Z0, (R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, (R11)(SI*1)
+	VMOVUPS Z3, 64(R11)(SI*1)
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, 64(R9)
+	VMOVUPS Z6, (R9)(SI*1)
+	VMOVUPS Z7, 64(R9)(SI*1)
+	ADDQ    $128, R12
+	ADDQ    $128, R13
+	DECQ    R10
+	JNZ     zntile
+	VZEROUPPER
+	RET
+
+// func sgemmNN6x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, acc int)
+//
+// sgemmNN4x32 for 6 rows of A and C.
+TEXT ·sgemmNN6x32(SB), NOSPLIT, $0-80
+	MOVQ ars+24(FP), AX
+	SHLQ $2, AX
+	MOVQ acs+32(FP), BX
+	SHLQ $2, BX
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	MOVQ b+40(FP), R12
+	MOVQ c+56(FP), R13
+	MOVQ nt+8(FP), R10
+
+z6tile:
+	MOVQ   a+16(FP), R8
+	LEAQ   (R8)(AX*2), R9
+	ADDQ   AX, R9
+	MOVQ   R12, DI
+	MOVQ   k+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+z6loop:
+	VMOVUPS      (DI), Z12
+	VMOVUPS      64(DI), Z13
+	VBROADCASTSS (R8), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (R8)(AX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (R8)(AX*2), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z12, Z17, Z6
+	VFMADD231PS  Z13, Z17, Z7
+	VBROADCASTSS (R9)(AX*1), Z18
+	VFMADD231PS  Z12, Z18, Z8
+	VFMADD231PS  Z13, Z18, Z9
+	VBROADCASTSS (R9)(AX*2), Z19
+	VFMADD231PS  Z12, Z19, Z10
+	VFMADD231PS  Z13, Z19, Z11
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          z6loop
+
+	MOVQ R13, R11
+	LEAQ (R13)(SI*2), R9
+	ADDQ SI, R9
+	CMPQ acc+72(FP), $0
+	JEQ  z6store
+	VADDPS (R11), Z0, Z0
+	VADDPS 64(R11), Z1, Z1
+	VADDPS (R11)(SI*1), Z2, Z2
+	VADDPS 64(R11)(SI*1), Z3, Z3
+	VADDPS (R11)(SI*2), Z4, Z4
+	VADDPS 64(R11)(SI*2), Z5, Z5
+	VADDPS (R9), Z6, Z6
+	VADDPS 64(R9), Z7, Z7
+	VADDPS (R9)(SI*1), Z8, Z8
+	VADDPS 64(R9)(SI*1), Z9, Z9
+	VADDPS (R9)(SI*2), Z10, Z10
+	VADDPS 64(R9)(SI*2), Z11, Z11
+
+z6store:
+	VMOVUPS Z0, (R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, (R11)(SI*1)
+	VMOVUPS Z3, 64(R11)(SI*1)
+	VMOVUPS Z4, (R11)(SI*2)
+	VMOVUPS Z5, 64(R11)(SI*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, 64(R9)
+	VMOVUPS Z8, (R9)(SI*1)
+	VMOVUPS Z9, 64(R9)(SI*1)
+	VMOVUPS Z10, (R9)(SI*2)
+	VMOVUPS Z11, 64(R9)(SI*2)
+	ADDQ    $128, R12
+	ADDQ    $128, R13
+	DECQ    R10
+	JNZ     z6tile
+	VZEROUPPER
+	RET

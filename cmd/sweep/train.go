@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 
 	"sweep"
 	"sweep/mnist"
@@ -33,6 +34,7 @@ Example:
 	fs.IntVar(&s.Epochs, "epochs", 3, "passes over the training images")
 	fs.IntVar(&s.TrainSize, "train-size", sweep.TrainImages, "use the first N training images")
 	fs.Int64Var(&s.Seed, "seed", 1, "seed of weights, shuffling and training addends")
+	threads := fs.Int("threads", runtime.NumCPU(), "threads to train with; results do not depend on it")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -44,6 +46,9 @@ Example:
 	if err := s.Validate(); err != nil {
 		return usageError{err}
 	}
+	if *threads < 1 {
+		return usageError{fmt.Errorf("--threads %d: want at least 1", *threads)}
+	}
 	train, test, err := loadData(*dataDir)
 	if err != nil {
 		return err
@@ -51,7 +56,7 @@ Example:
 	p := &tablePrinter{w: stdout}
 	fmt.Fprintf(stdout, "training %s head, sum_hidden %d, weights %g/%g, %s lr %g, batch %d, %d images × %d epochs, seed %d\n",
 		s.Head, s.SumHidden, s.DigitWeight, s.SumWeight, s.Optimizer, s.LR, s.BatchSize, s.TrainImages(), s.Epochs, s.Seed)
-	return model.Train(ctx, model.Config{Settings: s}, model.TrainSplit(train, s.Seed), model.TestSplit(test), p)
+	return model.Train(ctx, model.Config{Settings: s, Threads: *threads}, model.TrainSplit(train, s.Seed), model.TestSplit(test), p)
 }
 
 // loadData finds, verifies and loads MNIST.

@@ -74,7 +74,8 @@ type SumHead struct {
 	Hidden           int // 0: a single linear layer
 	hiddenW, hiddenB *G.Node
 	outW, outB       *G.Node
-	stock            bool // gorgonia's own ops for the layers, as Trunk.stock
+	stock            bool     // gorgonia's own ops for the layers, as Trunk.stock
+	work             *workers // as Trunk.work
 }
 
 // sumHeadParams declares the sum head's tensors.
@@ -117,7 +118,7 @@ func (h *SumHead) Learnables() G.Nodes {
 // log-probabilities [batch, 19] for classify.
 func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
 	batch := digitLogProbs.Shape()[0]
-	b := &builder{stock: h.stock}
+	b := &builder{stock: h.stock, work: h.work}
 	x := b.concat(1, digitLogProbs, addend)
 	if h.Hidden > 0 {
 		x = b.linear(x, h.hiddenW, h.hiddenB, true)
@@ -198,7 +199,7 @@ func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
 // relu is set.
 func (b *builder) linear(x, w, bias *G.Node, relu bool) *G.Node {
 	if !b.stock {
-		return b.do(func() (*G.Node, error) { return linear(x, w, bias, relu) })
+		return b.do(func() (*G.Node, error) { return linear(x, w, bias, relu, b.work) })
 	}
 	xw := b.do(func() (*G.Node, error) { return G.Mul(x, w) })
 	y := b.do(func() (*G.Node, error) { return G.BroadcastAdd(xw, bias, nil, []byte{0}) })

@@ -51,6 +51,7 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 	n.trunk.work = work
 	n.head = newSumHead(g, p, s.Head, s.SumHidden)
 	n.head.stock = stockOps
+	n.head.work = work
 	var err error
 	if n.digitLogProbs, err = n.trunk.Forward(n.x); err != nil {
 		return nil, err

@@ -206,7 +206,7 @@ func TestLinearMatchesStock(t *testing.T) {
 				inputs := []*tensor.Dense{randDense(rng, dt, 0.125, n, in), randDense(rng, dt, 0.125, in, out), randDense(rng, dt, 0.125, out)}
 				r := randDense(rng, dt, 0, n, out)
 				wrt := []bool{true, true, true}
-				fast := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], relu) })
+				fast := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], relu, nil) })
 				stock := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) {
 					xw, err := G.Mul(x[0], x[1])
 					if err != nil {
@@ -264,10 +264,10 @@ func TestOpsFiniteDifferences(t *testing.T) {
 			func(x []*G.Node) (*G.Node, error) { return conv2d(x[0], x[1], x[2], true, nil) }},
 		{"linear", []*tensor.Dense{randDense(rng, dt, 0, 3, 5), randDense(rng, dt, 0, 5, 4), randDense(rng, dt, 0, 4)},
 			randDense(rng, dt, 0, 3, 4),
-			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], false) }},
+			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], false, nil) }},
 		{"linear+relu", []*tensor.Dense{randDense(rng, dt, 0, 3, 5), randDense(rng, dt, 0, 5, 4), randDense(rng, dt, 0, 4)},
 			randDense(rng, dt, 0, 3, 4),
-			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], true) }},
+			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], true, nil) }},
 		{"pool", []*tensor.Dense{randDense(rng, dt, 0, 2, 3, 6, 5)}, randDense(rng, dt, 0, 2, 3, 3, 2),
 			func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2, nil) }},
 		{"conv+pool", []*tensor.Dense{randDense(rng, dt, 0, 2, 2, 8, 8), randDense(rng, dt, 0, 3, 2, 3, 3), randDense(rng, dt, 0, 3)},

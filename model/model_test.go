@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -359,7 +360,8 @@ func check(t *testing.T, what string, got, want float64) {
 }
 
 // BenchmarkTrainStep measures training throughput: one optimisation step
-// of the classify model (sum_hidden 64) on a batch of 64, float32, Adam.
+// of the classify model (sum_hidden 64) on a batch of 64, float32, Adam,
+// with as many threads as -cpu says.
 func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, false) }
 
 // BenchmarkStockTrainStep is BenchmarkTrainStep with gorgonia's stock ops
@@ -375,7 +377,7 @@ func benchSettings() sweep.Settings {
 func benchTrainStep(b *testing.B, stock bool) {
 	train, _ := data(b)
 	s := benchSettings()
-	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32, stockOps: stock})
+	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32, stockOps: stock, Threads: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -399,7 +401,7 @@ func benchTrainStep(b *testing.B, stock bool) {
 // images with the default evaluation batch.
 func BenchmarkEvaluate(b *testing.B) {
 	_, test := data(b)
-	tr, err := NewTrainer(Config{Settings: benchSettings(), Dtype: tensor.Float32})
+	tr, err := NewTrainer(Config{Settings: benchSettings(), Dtype: tensor.Float32, Threads: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -126,11 +126,8 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 // convForward shares the images out among the workers: each image's
 // output is computed as with one thread.
 func convForward[T float](s *convState, x, w, b, y []T) {
-	s.work.run(func(wk int) {
-		lo, hi := s.work.span(wk, s.n, 1)
-		if lo < hi {
-			convForwardImages(s, wk, lo, hi, x, w, b, y)
-		}
+	s.work.share(s.n, 1, func(wk, lo, hi int) {
+		convForwardImages(s, wk, lo, hi, x, w, b, y)
 	})
 }
 
@@ -244,11 +241,8 @@ func convWeightGrad[T float](s *convState, x, dy, dw []T) {
 	run := s.convRun()
 	cols := scratch[T](&s.runCols, (ckk+1)*run*s.ohw())
 	dwb := scratch[T](&s.dwb, s.f*(ckk+1))
-	s.work.run(func(wk int) {
-		lo, hi := s.work.span(wk, ckk+1, 4)
-		if lo < hi {
-			convWeightGradCols(s, lo, hi, x, dy, cols, dwb)
-		}
+	s.work.share(ckk+1, 4, func(_, lo, hi int) {
+		convWeightGradCols(s, lo, hi, x, dy, cols, dwb)
 	})
 	for o := 0; o < s.f; o++ {
 		copy(dw[o*ckk:(o+1)*ckk], dwb[o*(ckk+1):])
@@ -357,11 +351,8 @@ func (op convGradXOp) Do(vals ...G.Value) (G.Value, error) {
 
 // convInputGrad shares the images out among the workers, as convForward.
 func convInputGrad[T float](s *convState, w, dy, dx []T) {
-	s.work.run(func(wk int) {
-		lo, hi := s.work.span(wk, s.n, 1)
-		if lo < hi {
-			convInputGradImages(s, wk, lo, hi, w, dy, dx)
-		}
+	s.work.share(s.n, 1, func(wk, lo, hi int) {
+		convInputGradImages(s, wk, lo, hi, w, dy, dx)
 	})
 }
 

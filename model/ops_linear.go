@@ -124,11 +124,7 @@ func (s *linearState) rows(m, madds int, f func(lo, hi int)) {
 		f(0, m)
 		return
 	}
-	s.work.run(func(w int) {
-		if lo, hi := s.work.span(w, m, 4); lo < hi {
-			f(lo, hi)
-		}
-	})
+	s.work.share(m, 4, func(_, lo, hi int) { f(lo, hi) })
 }
 
 func linearForward[T float](s *linearState, x, w, b, y []T) {

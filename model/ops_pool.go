@@ -85,11 +85,8 @@ func (op poolOp) Do(vals ...G.Value) (G.Value, error) {
 
 func poolForward[T float](s *poolState, x, y []T) {
 	hw, ohw := s.h*s.w, s.oh*s.ow
-	s.work.run(func(wk int) {
-		lo, hi := s.work.span(wk, s.n*s.c, 1)
-		if lo < hi {
-			poolForwardPlanes(s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], s.win[lo*ohw:hi*ohw])
-		}
+	s.work.share(s.n*s.c, 1, func(_, lo, hi int) {
+		poolForwardPlanes(s, hi-lo, x[lo*hw:hi*hw], y[lo*ohw:hi*ohw], s.win[lo*ohw:hi*ohw])
 	})
 }
 
@@ -208,11 +205,8 @@ func (op poolGradOp) Do(vals ...G.Value) (G.Value, error) {
 
 func poolBackward[T float](s *poolState, dy, dx []T) {
 	hw, ohw := s.h*s.w, s.oh*s.ow
-	s.work.run(func(wk int) {
-		lo, hi := s.work.span(wk, s.n*s.c, 1)
-		if lo < hi {
-			poolBackwardPlanes(s, hi-lo, dy[lo*ohw:hi*ohw], dx[lo*hw:hi*hw], s.win[lo*ohw:hi*ohw])
-		}
+	s.work.share(s.n*s.c, 1, func(_, lo, hi int) {
+		poolBackwardPlanes(s, hi-lo, dy[lo*ohw:hi*ohw], dx[lo*hw:hi*hw], s.win[lo*ohw:hi*ohw])
 	})
 }
 

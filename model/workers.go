@@ -7,28 +7,38 @@ import (
 )
 
 // workers is a run's small, persistent team of goroutines for the fast
-// ops: run(f) calls f(0) … f(threads-1) at once, f(0) on the calling
-// goroutine, and returns when all have returned.
+// ops. share(n, align, f) cuts [0, n) into parts and has the workers claim
+// them one at a time until none is left: the calling goroutine is worker
+// 0 and starts at once, helpers join as soon as they wake, so a helper
+// that is slow to get a core (a busy machine) delays the op by one part
+// at most. f learns which worker it runs on, to pick that worker's
+// scratch.
 //
-// Determinism: the ops give each worker a fixed, disjoint part of their
-// OUTPUT (images of a convolution or a pool, column blocks of a filter
-// gradient) and compute every output element exactly as the one-thread
-// code does: the same kernel, the same order of summation. Only who
-// computes an element depends on the number of threads, never its value,
-// so a run is bit-identical with any number of threads (TestThreads).
-// Nothing is reduced across workers.
+// Determinism: the parts are disjoint pieces of an op's OUTPUT (images of
+// a convolution or a pool, column blocks of a filter gradient, rows of a
+// product), and every output element is computed exactly as the
+// one-thread code does: the same kernel, the same order of summation.
+// Only who computes an element depends on the number of threads (and on
+// timing), never its value, so a run is bit-identical with any number of
+// threads (TestThreads). Nothing is reduced across workers.
 //
-// Between jobs a helper spins for a short while (the next op of the step
+// Between jobs a helper spins for a short while (the next op of a step
 // usually follows within microseconds) and then parks on a channel, so an
-// idle run costs nothing; a parked helper is woken by the next job. The
-// helpers stop with close (or when the owner is garbage: see newWorkers).
+// idle run costs nothing. The helpers stop with close (or when the owner
+// is garbage: see NewTrainer).
 type workers struct {
 	threads int
-	job     func(w int)
+	cur     atomic.Pointer[job]
 	gen     atomic.Uint64 // bumped for each job
-	pending atomic.Int32  // helpers still running the current job
 	stopped atomic.Bool
 	helpers []*helper
+}
+
+// job is one share: parts parts of [0, n), claimed through next.
+type job struct {
+	f               func(w, lo, hi int)
+	n, align, parts int
+	next, done      atomic.Int32
 }
 
 type helper struct {
@@ -37,9 +47,13 @@ type helper struct {
 }
 
 // spinFor is how long an idle helper watches for the next job before it
-// parks: longer than the serial stretches inside a step (the loss, the
-// small layers), far shorter than anything a person would notice.
-const spinFor = 200 * time.Microsecond
+// parks. Parking early costs little: the caller does not wait for a
+// helper to wake, it starts on the parts itself.
+const spinFor = 50 * time.Microsecond
+
+// partsPerWorker is how many parts share cuts per worker: enough to even
+// out uneven progress, few enough that claiming stays cheap.
+const partsPerWorker = 4
 
 // newWorkers starts threads-1 helpers (threads < 1 counts as 1).
 func newWorkers(threads int) *workers {
@@ -60,29 +74,54 @@ func (p *workers) n() int {
 	return p.threads
 }
 
-// run calls f(w) for every worker w and waits for all of them.
-func (p *workers) run(f func(w int)) {
-	if p.n() == 1 || p.stopped.Load() {
-		for w := 0; w < p.n(); w++ {
-			f(w)
-		}
+// share runs f over [0, n) in parts of whole blocks of align elements,
+// the last part taking the remainder, and returns when all are done. No
+// part that is not all of [0, n) is shorter than align, so no kernel sees
+// a sliver it would treat differently from a whole block. With one worker
+// (or none left) it is f(0, 0, n).
+func (p *workers) share(n, align int, f func(w, lo, hi int)) {
+	if n <= 0 {
 		return
 	}
-	p.job = f
-	p.pending.Store(int32(len(p.helpers)))
-	p.gen.Add(1) // publishes job
+	blocks := max(1, n/align)
+	parts := min(blocks, partsPerWorker*p.n())
+	if parts == 1 || p == nil || p.stopped.Load() {
+		f(0, 0, n)
+		return
+	}
+	j := &job{f: f, n: n, align: align, parts: parts}
+	p.cur.Store(j)
+	p.gen.Add(1)
 	for _, h := range p.helpers {
 		if h.parked.CompareAndSwap(true, false) {
 			h.wake <- struct{}{}
 		}
 	}
-	f(0)
-	for i := 0; p.pending.Load() != 0; i++ {
+	j.work(0)
+	for i := 0; j.done.Load() != int32(parts); i++ {
 		if i%64 == 63 {
 			runtime.Gosched()
 		}
 	}
-	p.job = nil
+	p.cur.Store(nil)
+}
+
+// work claims and runs parts of the job until none is left.
+func (j *job) work(w int) {
+	blocks := max(1, j.n/j.align)
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.parts {
+			return
+		}
+		lo := c * blocks / j.parts * j.align
+		hi := (c + 1) * blocks / j.parts * j.align
+		if c == j.parts-1 {
+			hi = j.n
+		}
+		j.f(w, lo, hi)
+		j.done.Add(1)
+	}
 }
 
 func (p *workers) loop(w int, h *helper) {
@@ -109,8 +148,11 @@ func (p *workers) loop(w int, h *helper) {
 			return
 		}
 		seen = p.gen.Load()
-		p.job(w)
-		p.pending.Add(-1)
+		// A job that finished before this helper got here is nil or has
+		// no parts left: work returns at once.
+		if j := p.cur.Load(); j != nil {
+			j.work(w)
+		}
 	}
 }
 
@@ -126,19 +168,4 @@ func (p *workers) close() {
 			h.wake <- struct{}{}
 		}
 	}
-}
-
-// span is worker w's share of [0, n) in blocks of align elements, the
-// last worker's part taking the remainder: contiguous, in order, disjoint,
-// together all of [0, n). Every part that is not empty is at least align
-// long or all of [0, n), so no worker gets a sliver that a kernel would
-// treat differently from a whole block.
-func (p *workers) span(w, n, align int) (lo, hi int) {
-	blocks := max(1, n/align)
-	t := p.n()
-	lo, hi = min(n, w*blocks/t*align), min(n, (w+1)*blocks/t*align)
-	if w == t-1 {
-		hi = n
-	}
-	return lo, hi
 }

@@ -2,7 +2,9 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,48 +97,44 @@ func TestThreads(t *testing.T) {
 	}
 }
 
-// TestSpan checks that the workers' shares tile the range in order, with
-// no part shorter than a block unless it is the whole range.
-func TestSpan(t *testing.T) {
-	for threads := 1; threads <= 8; threads++ {
-		p := &workers{threads: threads}
-		for _, align := range []int{1, 4} {
-			for n := 0; n <= 70; n++ {
-				next := 0
-				for w := 0; w < threads; w++ {
-					lo, hi := p.span(w, n, align)
-					if lo != next || hi < lo {
-						t.Fatalf("threads %d align %d n %d: worker %d gets [%d,%d), want it to start at %d", threads, align, n, w, lo, hi, next)
-					}
-					if hi > lo && hi-lo < align && hi-lo != n {
-						t.Fatalf("threads %d align %d n %d: worker %d gets [%d,%d), a sliver", threads, align, n, w, lo, hi)
-					}
-					next = hi
+// TestShare checks that share's parts tile [0, n) exactly once, with no
+// part shorter than a block unless it is the whole range, for jobs back to
+// back, after pauses that let the helpers park, and after close.
+func TestShare(t *testing.T) {
+	for threads := 1; threads <= 4; threads++ {
+		p := newWorkers(threads)
+		check := func(n, align int) {
+			var mu sync.Mutex
+			hits := make([]int, n)
+			var bad string
+			p.share(n, align, func(w, lo, hi int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if w < 0 || w >= threads || lo >= hi || (hi-lo < align && hi-lo != n) {
+					bad = fmt.Sprintf("worker %d, part [%d,%d)", w, lo, hi)
 				}
-				if next != n {
-					t.Fatalf("threads %d align %d n %d: parts end at %d", threads, align, n, next)
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+			})
+			if bad != "" {
+				t.Fatalf("threads %d n %d align %d: %s", threads, n, align, bad)
+			}
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("threads %d n %d align %d: element %d covered %d times", threads, n, align, i, h)
 				}
 			}
 		}
-	}
-}
-
-// TestWorkersRunEveryWorker runs many jobs back to back, with pauses that
-// let the helpers park, and after close.
-func TestWorkersRunEveryWorker(t *testing.T) {
-	p := newWorkers(3)
-	counts := make([]int, 3)
-	for i := 0; i < 2000; i++ {
-		p.run(func(w int) { counts[w]++ })
-		if i%500 == 0 {
-			time.Sleep(2 * spinFor)
+		for round := 0; round < 3; round++ {
+			for _, align := range []int{1, 4} {
+				for n := 0; n <= 70; n++ {
+					check(n, align)
+				}
+			}
+			time.Sleep(3 * spinFor)
 		}
-	}
-	p.close()
-	p.run(func(w int) { counts[w]++ })
-	for w, c := range counts {
-		if c != 2001 {
-			t.Errorf("worker %d ran %d jobs, want 2001", w, c)
-		}
+		p.close()
+		check(50, 4)
 	}
 }

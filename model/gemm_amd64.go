@@ -28,6 +28,9 @@ func sgemmNN6x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *fl
 //go:noescape
 func sgemmNT2x4(k8, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask *int32)
 
+//go:noescape
+func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int)
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -104,7 +107,8 @@ func sgemmNN(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []f
 const ntCache = 128 << 10
 
 // sgemmNT tiles C into 2×4 blocks of dot products, each over k (a masked
-// last step of 1–7) and a run of samples. An odd last row runs with both
+// last step of 1–7, or with AVX-512 and k ≥ 16 steps of 16 and a last of
+// 1–15) and a run of samples. An odd last row runs with both
 // kernel rows aliasing it. A last partial block of columns runs as a full
 // block overlapping the one before into a scratch block, whose new
 // columns go to C.
@@ -123,15 +127,25 @@ func sgemmNT(m, n, k, nb int, a []float32, lda, sa int, b []float32, ldb, sb int
 		mask[p] = -1
 	}
 	k8, kr := k/8, k%8
+	// The AVX-512 kernel: 16 lanes, the tail's lanes in a bit mask.
+	wide := hasAVX512 && k >= 16
+	k16, kr16, mask16 := k/16, k%16, 1<<(k%16)-1
+	kernel := func(ns, nt int, a *float32, lda int, b *float32, c *float32, ldc, fa int) {
+		if wide {
+			sgemmNT2x4z(k16, kr16, ns, nt, a, lda, sa, b, ldb, sb, c, ldc, fa, mask16)
+			return
+		}
+		sgemmNT2x4(k8, kr, ns, nt, a, lda, sa, b, ldb, sb, c, ldc, fa, &mask[0])
+	}
 	// rows runs the kernel for samples s0..s0+ns-1 and the nt column blocks
 	// from j0 on, into C' (row stride ldc2) at c2.
 	rows := func(s0, ns, j0, nt int, c2 []float32, ldc2, fa int) {
 		for i := 0; i+2 <= m; i += 2 {
-			sgemmNT2x4(k8, kr, ns, nt, &a[s0*sa+i*lda], lda, sa, &b[s0*sb+j0*ldb], ldb, sb, &c2[i*ldc2], ldc2, fa, &mask[0])
+			kernel(ns, nt, &a[s0*sa+i*lda], lda, &b[s0*sb+j0*ldb], &c2[i*ldc2], ldc2, fa)
 		}
 		if m%2 != 0 {
 			i := m - 1
-			sgemmNT2x4(k8, kr, ns, nt, &a[s0*sa+i*lda], 0, sa, &b[s0*sb+j0*ldb], ldb, sb, &c2[i*ldc2], 0, fa, &mask[0])
+			kernel(ns, nt, &a[s0*sa+i*lda], 0, &b[s0*sb+j0*ldb], &c2[i*ldc2], 0, fa)
 		}
 	}
 	nt := n / 4

@@ -189,3 +189,133 @@ z6store:
 	JNZ     z6tile
 	VZEROUPPER
 	RET
+
+// func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int)
+//
+// sgemmNT2x4 on 16 lanes: for each of nt tiles of 4 rows of B,
+// C[i, t*4+j] (+)= Σ_{s<nb} Σ_{p<16·k16+kr} A[s*sa + i*lda + p] · B[s*sb + (t*4+j)*ldb + p]
+// for i < 2, j < 4. nb ≥ 1, nt ≥ 1, 0 ≤ kr < 16; mask has the low kr bits
+// set (the lanes of the last, partial step of k). Lane l sums the products
+// at p ≡ l (mod 16), so the rounding differs from the AVX2 kernel's.
+TEXT ·sgemmNT2x4z(SB), NOSPLIT, $0-112
+	MOVQ lda+40(FP), AX
+	SHLQ $2, AX
+	MOVQ ldb+64(FP), BX
+	SHLQ $2, BX
+	MOVQ b+56(FP), R12
+	MOVQ c+80(FP), R13
+	MOVQ nt+24(FP), R11
+	MOVQ mask+104(FP), CX
+	KMOVW CX, K1
+
+zttile:
+	MOVQ   a+32(FP), SI
+	MOVQ   R12, DI
+	MOVQ   nb+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+ztsample:
+	MOVQ  SI, R8
+	MOVQ  DI, R9
+	LEAQ  (DI)(BX*2), R10
+	MOVQ  k16+0(FP), CX
+	TESTQ CX, CX
+	JZ    zttail
+
+ztloop:
+	VMOVUPS     (R8), Z8
+	VMOVUPS     (R8)(AX*1), Z9
+	VMOVUPS     (R9), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS     (R9)(BX*1), Z11
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z11, Z9, Z5
+	VMOVUPS     (R10), Z12
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z12, Z9, Z6
+	VMOVUPS     (R10)(BX*1), Z13
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z13, Z9, Z7
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $64, R10
+	DECQ        CX
+	JNZ         ztloop
+
+zttail:
+	CMPQ        kr+8(FP), $0
+	JEQ         ztnext
+	VMOVUPS.Z   (R8), K1, Z8
+	VMOVUPS.Z   (R8)(AX*1), K1, Z9
+	VMOVUPS.Z   (R9), K1, Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS.Z   (R9)(BX*1), K1, Z11
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z11, Z9, Z5
+	VMOVUPS.Z   (R10), K1, Z12
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z12, Z9, Z6
+	VMOVUPS.Z   (R10)(BX*1), K1, Z13
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z13, Z9, Z7
+
+ztnext:
+	MOVQ sa+48(FP), CX
+	LEAQ (SI)(CX*4), SI
+	MOVQ sb+72(FP), CX
+	LEAQ (DI)(CX*4), DI
+	DECQ DX
+	JNZ  ztsample
+
+	// Fold 16 lanes to 8, then reduce as the AVX2 kernel does.
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y10
+	VADDPS        Y10, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y11
+	VADDPS        Y11, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y13
+	VADDPS        Y13, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y14
+	VADDPS        Y14, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y15
+	VADDPS        Y15, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF128  $1, Y4, X5
+	VADDPS        X5, X4, X4
+	MOVQ          ldc+88(FP), CX
+	SHLQ          $2, CX
+	CMPQ          acc+96(FP), $0
+	JEQ           ztstore
+	VADDPS        (R13), X0, X0
+	VADDPS        (R13)(CX*1), X4, X4
+
+ztstore:
+	VMOVUPS X0, (R13)
+	VMOVUPS X4, (R13)(CX*1)
+	LEAQ    (R12)(BX*4), R12
+	ADDQ    $16, R13
+	DECQ    R11
+	JNZ     zttile
+	VZEROUPPER
+	RET

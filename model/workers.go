@@ -85,7 +85,7 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 	}
 	blocks := max(1, n/align)
 	parts := min(blocks, partsPerWorker*p.n())
-	if parts == 1 || p == nil || p.stopped.Load() {
+	if p.n() == 1 || parts == 1 || p.stopped.Load() {
 		f(0, 0, n)
 		return
 	}

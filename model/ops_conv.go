@@ -163,12 +163,21 @@ func im2colRows[T float](g convGeom, x, col []T, ld, r0, r1 int) {
 }
 
 func im2colT[T float](g convGeom, x, col []T, ld, r0, r1 int, copyRows func(dst []T, ds int, src []T, ss, rows, width int)) {
+	if r0 >= r1 {
+		return
+	}
+	// Row r unrolls channel ci at kernel offset (ky, kx): step them along
+	// (no division per row: this runs for every row of every image).
 	kk := g.kh * g.kw
+	ci, ky, kx := r0/kk, r0%kk/g.kw, r0%g.kw
 	for r := r0; r < r1; r++ {
-		ci, k := r/kk, r%kk
-		ky, kx := k/g.kw, k%g.kw
 		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
 		copyRows(col[r*ld:], g.ow, plane[ky*g.w+kx:], g.w, g.oh, g.ow)
+		if kx++; kx == g.kw {
+			if kx, ky = 0, ky+1; ky == g.kh {
+				ky, ci = 0, ci+1
+			}
+		}
 	}
 }
 

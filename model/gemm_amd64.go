@@ -2,6 +2,11 @@
 
 package model
 
+// gemmCutExact: the kernels (and gonum) compute each element of a product
+// alike whatever the product's shape (blocks of 4 columns for sgemmNT at
+// least), so the workers may cut products into blocks.
+const gemmCutExact = true
+
 // gemmBackend names the matrix-product implementation in use.
 func gemmBackend() string {
 	switch {

@@ -2,6 +2,10 @@
 
 package model
 
+// gemmCutExact: gonum computes each element of a product alike whatever
+// the product's shape, so the workers may cut products into blocks.
+const gemmCutExact = true
+
 // gemmBackend names the matrix-product implementation of this build.
 func gemmBackend() string { return "gonum" }
 

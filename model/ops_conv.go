@@ -250,7 +250,11 @@ func convWeightGrad[T float](s *convState, x, dy, dw []T) {
 	run := s.convRun()
 	cols := scratch[T](&s.runCols, (ckk+1)*run*s.ohw())
 	dwb := scratch[T](&s.dwb, s.f*(ckk+1))
-	s.work.share(ckk+1, 4, func(_, lo, hi int) {
+	align := 4
+	if !gemmCutExact {
+		align = ckk + 1 // one part: the whole product
+	}
+	s.work.share(ckk+1, align, func(_, lo, hi int) {
 		convWeightGradCols(s, lo, hi, x, dy, cols, dwb)
 	})
 	for o := 0; o < s.f; o++ {

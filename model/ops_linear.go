@@ -120,7 +120,7 @@ const linearParMin = 256 << 10
 // them at once when the product (madds multiply-adds) is small. Each row
 // of a product is computed alike either way.
 func (s *linearState) rows(m, madds int, f func(lo, hi int)) {
-	if s.work.n() == 1 || madds < linearParMin {
+	if s.work.n() == 1 || madds < linearParMin || !gemmCutExact {
 		f(0, m)
 		return
 	}

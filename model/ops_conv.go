@@ -163,19 +163,17 @@ func im2colRows[T float](g convGeom, x, col []T, ld, r0, r1 int) {
 }
 
 func im2colT[T float](g convGeom, x, col []T, ld, r0, r1 int, copyRows func(dst []T, ds int, src []T, ss, rows, width int)) {
-	if r0 >= r1 {
-		return
-	}
 	// Row r unrolls channel ci at kernel offset (ky, kx): step them along
 	// (no division per row: this runs for every row of every image).
 	kk := g.kh * g.kw
 	ci, ky, kx := r0/kk, r0%kk/g.kw, r0%g.kw
-	for r := r0; r < r1; r++ {
+	for r := r0; r < r1; ci, ky = ci+1, 0 {
 		plane := x[ci*g.h*g.w : (ci+1)*g.h*g.w]
-		copyRows(col[r*ld:], g.ow, plane[ky*g.w+kx:], g.w, g.oh, g.ow)
-		if kx++; kx == g.kw {
-			if kx, ky = 0, ky+1; ky == g.kh {
-				ky, ci = 0, ci+1
+		for ; ky < g.kh && r < r1; ky, kx = ky+1, 0 {
+			src := plane[ky*g.w:]
+			for ; kx < g.kw && r < r1; kx++ {
+				copyRows(col[r*ld:], g.ow, src[kx:], g.w, g.oh, g.ow)
+				r++
 			}
 		}
 	}

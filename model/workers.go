@@ -39,6 +39,7 @@ type job struct {
 	f               func(w, lo, hi int)
 	n, align, parts int
 	next, done      atomic.Int32
+	finished        chan struct{} // closed by whoever finishes the last part
 }
 
 type helper struct {
@@ -49,7 +50,7 @@ type helper struct {
 // spinFor is how long an idle helper watches for the next job before it
 // parks. Parking early costs little: the caller does not wait for a
 // helper to wake, it starts on the parts itself.
-const spinFor = 50 * time.Microsecond
+const spinFor = 20 * time.Microsecond
 
 // partsPerWorker is how many parts share cuts per worker: enough to even
 // out uneven progress, few enough that claiming stays cheap.
@@ -89,7 +90,7 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 		f(0, 0, n)
 		return
 	}
-	j := &job{f: f, n: n, align: align, parts: parts}
+	j := &job{f: f, n: n, align: align, parts: parts, finished: make(chan struct{})}
 	p.cur.Store(j)
 	p.gen.Add(1)
 	for _, h := range p.helpers {
@@ -98,9 +99,14 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 		}
 	}
 	j.work(0)
-	for i := 0; j.done.Load() != int32(parts); i++ {
-		if i%64 == 63 {
-			runtime.Gosched()
+	// Parts still running on helpers: spin briefly, then sleep until the
+	// last one finishes (spinning longer would take the core from a helper
+	// that shares it, on a busy machine).
+	start := time.Now()
+	for i := 1; j.done.Load() != int32(parts); i++ {
+		if i%64 == 0 && time.Since(start) > spinFor {
+			<-j.finished
+			break
 		}
 	}
 	p.cur.Store(nil)
@@ -120,7 +126,9 @@ func (j *job) work(w int) {
 			hi = j.n
 		}
 		j.f(w, lo, hi)
-		j.done.Add(1)
+		if j.done.Add(1) == int32(j.parts) {
+			close(j.finished)
+		}
 	}
 }
 

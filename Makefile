@@ -33,30 +33,45 @@ test: data
 	go vet ./...
 	go test -count=1 -timeout 20m ./...
 
-# make bench: training-step and evaluation throughput pinned to one core
-# (README's Performance section) for each build of the model's matrix
-# products: default (AVX2+FMA kernels in Go assembly; also gorgonia's stock
-# ops for comparison), purego (gonum only) and, when libopenblas-dev is
-# installed, openblas; then the median samples/s of each benchmark over
-# BENCHCOUNT runs (odd: a true median).
+# make bench, one sitting: (1) BenchmarkTrainStep and BenchmarkEvaluate
+# pinned to one core, one thread, for every kernel path the CPU can run
+# (SWEEP_KERNELS caps the default build's kernels: avx512 where the CPU has
+# AVX-512F, avx2, go = no assembly), the purego and openblas builds and the
+# code at BEFORE (the commit before issue #13), interleaved round by round;
+# (2) one run's 60,000-image training epoch (sweep train -epochs 1) with one
+# thread pinned to one core, one thread unpinned and one thread per core,
+# and BEFORE's pinned and unpinned; then the medians. BENCHCOUNT rounds
+# (odd: a true median). The machine should be otherwise idle.
 BENCHCOUNT ?= 5
+BEFORE ?= f4969f2
+BENCHDIR = $${TMPDIR:-/tmp}/sweep-bench
 BENCHPIN = $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 0)
+NCPU = $(shell getconf _NPROCESSORS_ONLN)
 HAVE_OPENBLAS = $(shell printf '\043include <cblas-openblas.h>\nint main(void){return 0;}\n' | $${CC:-cc} -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo yes)
-BENCH_BUILDS = default purego $(if $(HAVE_OPENBLAS),openblas)
+HAVE_AVX512 = $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo yes)
+BENCH_STEPS = $(if $(HAVE_AVX512),avx512) avx2 go purego $(if $(HAVE_OPENBLAS),openblas) before
 bench: data
-	@for b in $(BENCH_BUILDS); do \
-		tags=; pat='TrainStep|Evaluate'; \
-		[ $$b = default ] || { tags="-tags $$b"; pat='BenchmarkTrainStep$$|BenchmarkEvaluate'; }; \
-		echo "== $$b build"; \
-		out=$${TMPDIR:-/tmp}/sweep-bench-$$b.txt; \
-		$(BENCHPIN) go test $$tags ./model -run '^$$' -bench "$$pat" -cpu 1 -count $(BENCHCOUNT) >$$out 2>&1; \
-		status=$$?; cat $$out; [ $$status = 0 ] || exit $$status; \
+	@set -e; d=$(BENCHDIR); rm -rf $$d; mkdir -p $$d/src; \
+	echo "building into $$d (before: $(BEFORE))"; \
+	go test -c -o $$d/default.test ./model; go test -c -tags purego -o $$d/purego.test ./model; \
+	$(if $(HAVE_OPENBLAS),go test -c -tags openblas -o $$d/openblas.test ./model;) \
+	go build -o $$d/sweep ./cmd/sweep; \
+	git archive $(BEFORE) | tar -x -C $$d/src; \
+	(cd $$d/src && go test -c -o $$d/before.test ./model && go build -o $$d/sweep-before ./cmd/sweep); \
+	for i in $$(seq $(BENCHCOUNT)); do \
+		for s in $(BENCH_STEPS); do \
+			bin=$$d/$$s.test; env=; \
+			case $$s in avx512|avx2|go) bin=$$d/default.test; env=SWEEP_KERNELS=$$s;; esac; \
+			(cd model && env $$env $(BENCHPIN) $$bin -test.run '^$$' -test.bench 'BenchmarkTrainStep$$|BenchmarkEvaluate' -test.cpu 1) | \
+				awk -v s=$$s '/samples\/s/ { for (i = 2; i <= NF; i++) if ($$i == "samples/s") print s, $$1, $$(i-1) }' | tee -a $$d/results; \
+		done; \
+		for e in "1-thread-pinned:$(BENCHPIN) $$d/sweep train --threads 1" "1-thread-unpinned:$$d/sweep train --threads 1" \
+			"$(NCPU)-threads:$$d/sweep train --threads $(NCPU)" "before-pinned:$(BENCHPIN) $$d/sweep-before train" "before-unpinned:$$d/sweep-before train"; do \
+			name=$${e%%:*}; $${e#*:} -epochs 1 | awk -v s=$$name '$$2 == "train" { print s, "epoch-train-seconds", $$(NF-1); print s, "epoch-samples/s", $$NF }' | tee -a $$d/results; \
+		done; \
 	done; \
-	echo; echo "median samples/s over $(BENCHCOUNT) runs (TrainStep: the model as built; StockTrainStep: gorgonia's own ops; Evaluate: the 10,000 test images):"; \
-	for b in $(BENCH_BUILDS); do \
-		awk '{ for (i = 2; i <= NF; i++) if ($$i == "samples/s") print $$1, $$(i-1) }' $${TMPDIR:-/tmp}/sweep-bench-$$b.txt | sort -k1,1 -k2,2n | \
-		awk -v build=$$b '{ n[$$1]++; v[$$1, n[$$1]] = $$2 } END { for (k in n) printf "  %-9s %-24s %8.0f\n", build, k, v[k, int((n[k] + 1) / 2)] }' | sort; \
-	done
+	echo; echo "medians over $(BENCHCOUNT) rounds (samples/s unless named; $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)):"; \
+	sort -k1,1 -k2,2 -k3,3g $$d/results | awk '{ k = $$1 " " $$2; n[k]++; v[k, n[k]] = $$3 } END { for (k in n) printf "  %-40s %10.1f\n", k, v[k, int((n[k] + 1) / 2)] }' | sort
 
 # bin/sweep with OpenBLAS for the model's matrix products (needs
 # libopenblas-dev). Not the default: on this model's small products it is

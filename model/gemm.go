@@ -17,8 +17,10 @@ import (
 //
 // With acc they add to C instead of overwriting it. Every build has them:
 //
-//   - default on amd64: gemm_amd64.go, AVX2+FMA kernels in Go assembly
-//     (gemm_amd64.s), gonum's pure-Go BLAS where the CPU lacks AVX2 or FMA;
+//   - default on amd64: gemm_amd64.go, AVX-512F kernels
+//     (gemm_avx512_amd64.s) where the CPU has AVX-512F, else AVX2+FMA ones
+//     (gemm_amd64.s), else gonum's pure-Go BLAS; chosen at run time, and
+//     $SWEEP_KERNELS=avx2 (no AVX-512) or go (no assembly) caps the choice;
 //   - tag purego, or another architecture: gemm_other.go, gonum only;
 //   - tag openblas (cgo, libopenblas-dev): gemm_openblas.go, OpenBLAS.
 //

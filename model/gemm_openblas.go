@@ -23,11 +23,16 @@ import "C"
 
 import "gonum.org/v1/gonum/blas"
 
+func init() { C.sweep_openblas_init() }
+
+// gemmCutExact is false: OpenBLAS picks its kernels and blocking by a
+// product's shape, so a block of rows or columns computed alone may round
+// differently from the same block inside the whole product. The workers
+// then leave products whole (see convWeightGrad, linearState.rows).
+const gemmCutExact = false
+
 // gemmBackend names the matrix-product implementation of this build.
-var gemmBackend = func() string {
-	C.sweep_openblas_init()
-	return "openblas"
-}()
+func gemmBackend() string { return "openblas" }
 
 func cblasTrans(t blas.Transpose) C.enum_CBLAS_TRANSPOSE {
 	if t == blas.Trans {

@@ -2,8 +2,12 @@
 
 package model
 
+// gemmCutExact: gonum computes each element of a product alike whatever
+// the product's shape, so the workers may cut products into blocks.
+const gemmCutExact = true
+
 // gemmBackend names the matrix-product implementation of this build.
-var gemmBackend = "gonum"
+func gemmBackend() string { return "gonum" }
 
 func sgemmNN(m, n, k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc int, acc bool) {
 	gonumSgemmNN(m, n, k, a, ars, acs, b, ldb, c, ldc, acc)

@@ -18,31 +18,34 @@ func randSlice[T float](rng *rand.Rand, n int) []T {
 // on shapes that exercise full kernel blocks, every kind of partial block,
 // transposed A, accumulation and batches.
 func TestGemm(t *testing.T) {
-	t.Logf("gemm backend: %s", gemmBackend)
-	rng := rand.New(rand.NewPCG(1, 2))
-	// Batched products big enough to be split into runs of samples.
-	for _, sh := range [][4]int{{10, 25, 576, 30}, {7, 30, 601, 40}, {20, 250, 64, 64}} {
-		for _, acc := range []bool{false, true} {
-			testGemmNT[float32](t, rng, sh[0], sh[1], sh[2], sh[3], acc, 1e-5)
-		}
-	}
-	shapes := [][3]int{{1, 1, 1}, {3, 5, 7}, {4, 16, 1}, {4, 16, 8}, {10, 576, 25}, {20, 64, 250},
-		{250, 64, 20}, {8, 16, 5}, {12, 48, 3}, {14, 31, 6}, {5, 17, 9}, {7, 33, 16}, {64, 50, 320}, {320, 50, 64}, {6, 35, 3}, {9, 4, 17}}
-	for _, sh := range shapes {
-		m, n, k := sh[0], sh[1], sh[2]
-		for _, trans := range []bool{false, true} {
+	forEachKernelPath(t, func(t *testing.T) {
+		t.Logf("gemm backend: %s", gemmBackend())
+		rng := rand.New(rand.NewPCG(1, 2))
+		// Batched products big enough to be split into runs of samples.
+		for _, sh := range [][4]int{{10, 25, 576, 30}, {7, 30, 601, 40}, {20, 250, 64, 64}} {
 			for _, acc := range []bool{false, true} {
-				testGemmNN[float32](t, rng, m, n, k, trans, acc, 1e-5)
-				testGemmNN[float64](t, rng, m, n, k, trans, acc, 1e-12)
+				testGemmNT[float32](t, rng, sh[0], sh[1], sh[2], sh[3], acc, 1e-5)
 			}
 		}
-		for _, nb := range []int{1, 3} {
-			for _, acc := range []bool{false, true} {
-				testGemmNT[float32](t, rng, m, n, k, nb, acc, 1e-5)
-				testGemmNT[float64](t, rng, m, n, k, nb, acc, 1e-12)
+		shapes := [][3]int{{1, 1, 1}, {3, 5, 7}, {4, 16, 1}, {4, 16, 8}, {10, 576, 25}, {20, 64, 250},
+			{250, 64, 20}, {8, 16, 5}, {12, 48, 3}, {14, 31, 6}, {5, 17, 9}, {7, 33, 16}, {64, 50, 320}, {320, 50, 64}, {6, 35, 3}, {9, 4, 17},
+			{6, 32, 4}, {4, 96, 7}, {11, 80, 13}, {13, 63, 5}, {10, 47, 9}}
+		for _, sh := range shapes {
+			m, n, k := sh[0], sh[1], sh[2]
+			for _, trans := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					testGemmNN[float32](t, rng, m, n, k, trans, acc, 1e-5)
+					testGemmNN[float64](t, rng, m, n, k, trans, acc, 1e-12)
+				}
+			}
+			for _, nb := range []int{1, 3} {
+				for _, acc := range []bool{false, true} {
+					testGemmNT[float32](t, rng, m, n, k, nb, acc, 1e-5)
+					testGemmNT[float64](t, rng, m, n, k, nb, acc, 1e-12)
+				}
 			}
 		}
-	}
+	})
 }
 
 func testGemmNN[T float](t *testing.T, rng *rand.Rand, m, n, k int, trans, acc bool, tol float64) {

@@ -24,6 +24,7 @@ type Trunk struct {
 	// stock builds the layers from gorgonia's own ops instead of the fast
 	// ones (ops.go, ops_linear.go); tests compare the two.
 	stock bool
+	work  *workers // the run's threads for the fast ops; nil: one
 }
 
 // trunkParams declares the trunk's tensors and their fan-in for the widths
@@ -65,7 +66,7 @@ func (t *Trunk) Learnables() G.Nodes {
 // Forward maps images [batch, 1, 28, 28] to digit log-probabilities [batch, 10].
 func (t *Trunk) Forward(x *G.Node) (*G.Node, error) {
 	batch := x.Shape()[0]
-	b := &builder{stock: t.stock}
+	b := &builder{stock: t.stock, work: t.work}
 	// The images need no gradient; the first block's output does.
 	h := b.convBlock(x, t.conv1W, t.conv1B, false)
 	h = b.convBlock(h, t.conv2W, t.conv2B, true)
@@ -97,7 +98,8 @@ type SumHead struct {
 	LossForm         sweep.SumLoss  // regression: mse or broadcast_mse
 	hiddenW, hiddenB *G.Node
 	outW, outB       *G.Node
-	stock            bool // gorgonia's own ops for the layers, as Trunk.stock
+	stock            bool     // gorgonia's own ops for the layers, as Trunk.stock
+	work             *workers // as Trunk.work
 }
 
 // sumHeadParams declares the sum head's tensors.
@@ -142,7 +144,7 @@ func (h *SumHead) Learnables() G.Nodes {
 // log-probabilities [batch, 19] for classify.
 func (h *SumHead) Forward(digitLogProbs, addend *G.Node) (*G.Node, error) {
 	batch := digitLogProbs.Shape()[0]
-	b := &builder{stock: h.stock}
+	b := &builder{stock: h.stock, work: h.work}
 	digits := digitLogProbs
 	if h.Input == sweep.SumInputProbs {
 		digits = b.do(func() (*G.Node, error) { return G.Exp(digitLogProbs) })
@@ -195,7 +197,8 @@ func bind(g *G.ExprGraph, p *Params, name string) *G.Node {
 // every method returns nil without calling gorgonia.
 type builder struct {
 	err   error
-	stock bool // convBlock and linear use gorgonia's ops rather than the fast ones
+	stock bool     // convBlock and linear use gorgonia's ops rather than the fast ones
+	work  *workers // threads for the fast ops
 }
 
 func (b *builder) do(f func() (*G.Node, error)) *G.Node {
@@ -230,7 +233,7 @@ func (b *builder) concat(axis int, xs ...*G.Node) *G.Node {
 // relu is set.
 func (b *builder) linear(x, w, bias *G.Node, relu bool) *G.Node {
 	if !b.stock {
-		return b.do(func() (*G.Node, error) { return linear(x, w, bias, relu) })
+		return b.do(func() (*G.Node, error) { return linear(x, w, bias, relu, b.work) })
 	}
 	xw := b.do(func() (*G.Node, error) { return G.Mul(x, w) })
 	y := b.do(func() (*G.Node, error) { return G.BroadcastAdd(xw, bias, nil, []byte{0}) })
@@ -244,8 +247,8 @@ func (b *builder) linear(x, w, bias *G.Node, relu bool) *G.Node {
 // inputGrad says whether gradients must reach x.
 func (b *builder) convBlock(x, w, bias *G.Node, inputGrad bool) *G.Node {
 	if !b.stock {
-		c := b.do(func() (*G.Node, error) { return conv2d(x, w, bias, inputGrad) })
-		return b.do(func() (*G.Node, error) { return maxPoolReLU(c, 2) })
+		c := b.do(func() (*G.Node, error) { return conv2d(x, w, bias, inputGrad, b.work) })
+		return b.do(func() (*G.Node, error) { return maxPoolReLU(c, 2, b.work) })
 	}
 	c := b.do(func() (*G.Node, error) {
 		return G.Conv2d(x, w, tensor.Shape{5, 5}, []int{0, 0}, []int{1, 1}, []int{1, 1})

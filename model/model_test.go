@@ -3,7 +3,9 @@ package model
 import (
 	"context"
 	"errors"
+	"flag"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -362,8 +364,20 @@ func check(t *testing.T, what string, got, want float64) {
 }
 
 // BenchmarkTrainStep measures training throughput: one optimisation step
-// of the classify model (sum_hidden 64) on a batch of 64, float32, Adam.
+// of the classify model (sum_hidden 64) on a batch of 64, float32, Adam,
+// with as many threads as -cpu says (or -threads).
 func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, false) }
+
+// benchThreads is the benchmarks' thread count: -threads, or GOMAXPROCS
+// (-cpu) when that is 0.
+func benchThreads() int {
+	if *threadsFlag > 0 {
+		return *threadsFlag
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+var threadsFlag = flag.Int("threads", 0, "threads of BenchmarkTrainStep and BenchmarkEvaluate (0: GOMAXPROCS, as -cpu sets it)")
 
 // BenchmarkStockTrainStep is BenchmarkTrainStep with gorgonia's stock ops
 // in place of the fast ones, for comparison. (Its name keeps it out of
@@ -378,7 +392,7 @@ func benchSettings() sweep.Settings {
 func benchTrainStep(b *testing.B, stock bool) {
 	train, _ := data(b)
 	s := benchSettings()
-	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32, stockOps: stock})
+	tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float32, stockOps: stock, Threads: benchThreads()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -402,7 +416,7 @@ func benchTrainStep(b *testing.B, stock bool) {
 // images with the default evaluation batch.
 func BenchmarkEvaluate(b *testing.B) {
 	_, test := data(b)
-	tr, err := NewTrainer(Config{Settings: benchSettings(), Dtype: tensor.Float32})
+	tr, err := NewTrainer(Config{Settings: benchSettings(), Dtype: tensor.Float32, Threads: benchThreads()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type network struct {
 	pixels                    []float32 // normalisation scratch for Float64 graphs
 }
 
-func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool) (*network, error) {
+func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool, work *workers) (*network, error) {
 	g := G.NewGraph()
 	n := &network{g: g, batch: batch, dt: dt}
 	n.xT = newDense(dt, batch, 1, mnist.Rows, mnist.Cols)
@@ -52,8 +52,10 @@ func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, trainin
 	}
 	n.trunk = newTrunk(g, p, drop)
 	n.trunk.stock = stockOps
+	n.trunk.work = work
 	n.head = newSumHead(g, p, s)
 	n.head.stock = stockOps
+	n.head.work = work
 	var err error
 	if n.digitLogProbs, err = n.trunk.Forward(n.x); err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ type linearState struct {
 	dt         tensor.Dtype
 	relu       bool
 	keep       []bool // relu: which pre-activations were ≥ 0
+	work       *workers
 
 	y, dpre, dx, dw, db *tensor.Dense
 }
@@ -28,8 +29,9 @@ func (s *linearState) xShape() tensor.Shape { return tensor.Shape{s.n, s.in} }
 func (s *linearState) wShape() tensor.Shape { return tensor.Shape{s.in, s.out} }
 func (s *linearState) yShape() tensor.Shape { return tensor.Shape{s.n, s.out} }
 
-// linear applies the fast fully connected layer.
-func linear(x, w, b *G.Node, relu bool) (*G.Node, error) {
+// linear applies the fast fully connected layer; work (nil: one thread)
+// computes its larger products.
+func linear(x, w, b *G.Node, relu bool, work *workers) (*G.Node, error) {
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
 	if len(xs) != 2 || len(ws) != 2 || len(bs) != 1 || xs[1] != ws[0] || bs[0] != ws[1] {
 		return nil, fmt.Errorf("model: linear %v·%v + %v: bad shapes", xs, ws, bs)
@@ -38,7 +40,7 @@ func linear(x, w, b *G.Node, relu bool) (*G.Node, error) {
 	if err := checkDtype(dt); err != nil {
 		return nil, err
 	}
-	s := &linearState{n: xs[0], in: xs[1], out: ws[1], dt: dt, relu: relu}
+	s := &linearState{n: xs[0], in: xs[1], out: ws[1], dt: dt, relu: relu, work: work}
 	s.y = newDense(dt, s.yShape()...)
 	if relu {
 		s.keep = make([]bool, s.n*s.out)
@@ -109,9 +111,31 @@ func (op linearOp) Do(vals ...G.Value) (G.Value, error) {
 	return y, nil
 }
 
+// linearParMin is the smallest product (multiply-adds) worth sharing out
+// among the workers: smaller ones cost more to hand out than they save.
+const linearParMin = 256 << 10
+
+// rows runs f on the workers' shares of m rows, in blocks of 4 (so no
+// share is a sliver the kernels would treat differently), or on all of
+// them at once when the product (madds multiply-adds) is small. Each row
+// of a product is computed alike either way.
+func (s *linearState) rows(m, madds int, f func(lo, hi int)) {
+	if s.work.n() == 1 || madds < linearParMin || !gemmCutExact {
+		f(0, m)
+		return
+	}
+	s.work.share(m, 4, func(_, lo, hi int) { f(lo, hi) })
+}
+
 func linearForward[T float](s *linearState, x, w, b, y []T) {
-	gemmNN(s.n, s.out, s.in, x, s.in, 1, w, s.out, y, s.out, false)
-	for i := 0; i < s.n; i++ {
+	s.rows(s.n, s.n*s.in*s.out, func(lo, hi int) {
+		gemmNN(hi-lo, s.out, s.in, x[lo*s.in:], s.in, 1, w, s.out, y[lo*s.out:], s.out, false)
+		linearBiasReLU(s, lo, hi, b, y)
+	})
+}
+
+func linearBiasReLU[T float](s *linearState, lo, hi int, b, y []T) {
+	for i := lo; i < hi; i++ {
 		row := y[i*s.out : (i+1)*s.out]
 		for j := range row {
 			v := row[j] + b[j]
@@ -195,11 +219,25 @@ func (op linGradXOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	switch s.dt {
 	case tensor.Float32:
-		gemmNT(s.n, s.in, s.out, 1, in[1].Float32s(), s.out, 0, in[0].Float32s(), s.out, 0, dx.Float32s(), s.in, false)
+		linearInputGrad(s, in[0].Float32s(), in[1].Float32s(), dx.Float32s())
 	case tensor.Float64:
-		gemmNT(s.n, s.in, s.out, 1, in[1].Float64s(), s.out, 0, in[0].Float64s(), s.out, 0, dx.Float64s(), s.in, false)
+		linearInputGrad(s, in[0].Float64s(), in[1].Float64s(), dx.Float64s())
 	}
 	return dx, nil
+}
+
+// linearInputGrad is dX = dPre·wᵀ, its rows (images) shared out.
+func linearInputGrad[T float](s *linearState, w, dpre, dx []T) {
+	s.rows(s.n, s.n*s.in*s.out, func(lo, hi int) {
+		gemmNT(hi-lo, s.in, s.out, 1, dpre[lo*s.out:], s.out, 0, w, s.out, 0, dx[lo*s.in:], s.in, false)
+	})
+}
+
+// linearWeightGrad is dW = xᵀ·dPre, its rows (inputs) shared out.
+func linearWeightGrad[T float](s *linearState, x, dpre, dw []T) {
+	s.rows(s.in, s.n*s.in*s.out, func(lo, hi int) {
+		gemmNN(hi-lo, s.out, s.n, x[lo:], 1, s.in, dpre, s.out, dw[lo*s.out:], s.out, false)
+	})
 }
 
 // linGradWOp computes dW = xᵀ·dPre. Inputs: x and dPre.
@@ -226,9 +264,9 @@ func (op linGradWOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	switch s.dt {
 	case tensor.Float32:
-		gemmNN(s.in, s.out, s.n, in[0].Float32s(), 1, s.in, in[1].Float32s(), s.out, dw.Float32s(), s.out, false)
+		linearWeightGrad(s, in[0].Float32s(), in[1].Float32s(), dw.Float32s())
 	case tensor.Float64:
-		gemmNN(s.in, s.out, s.n, in[0].Float64s(), 1, s.in, in[1].Float64s(), s.out, dw.Float64s(), s.out, false)
+		linearWeightGrad(s, in[0].Float64s(), in[1].Float64s(), dw.Float64s())
 	}
 	return dw, nil
 }

@@ -182,7 +182,7 @@ func TestConvMatchesStock(t *testing.T) {
 			r := randDense(rng, dt, 0, n, f, h-k+1, w-k+1)
 			for _, inputGrad := range []bool{true, false} {
 				wrt := []bool{inputGrad, true, true}
-				fast := runGraph(t, dt, in, wrt, r, func(x []*G.Node) (*G.Node, error) { return conv2d(x[0], x[1], x[2], inputGrad) })
+				fast := runGraph(t, dt, in, wrt, r, func(x []*G.Node) (*G.Node, error) { return conv2d(x[0], x[1], x[2], inputGrad, nil) })
 				stock := runGraph(t, dt, in, wrt, r, func(x []*G.Node) (*G.Node, error) { return stockConv(x[0], x[1], x[2]) })
 				names := []string{"w", "b"}
 				if inputGrad {
@@ -206,7 +206,7 @@ func TestLinearMatchesStock(t *testing.T) {
 				inputs := []*tensor.Dense{randDense(rng, dt, 0.125, n, in), randDense(rng, dt, 0.125, in, out), randDense(rng, dt, 0.125, out)}
 				r := randDense(rng, dt, 0, n, out)
 				wrt := []bool{true, true, true}
-				fast := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], relu) })
+				fast := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], relu, nil) })
 				stock := runGraph(t, dt, inputs, wrt, r, func(x []*G.Node) (*G.Node, error) {
 					xw, err := G.Mul(x[0], x[1])
 					if err != nil {
@@ -233,7 +233,7 @@ func TestPoolReLUMatchesStock(t *testing.T) {
 			for _, quantum := range []float64{0, 0.25} {
 				in := []*tensor.Dense{randDense(rng, dt, quantum, shape...)}
 				r := randDense(rng, dt, 0, shape[0], shape[1], shape[2]/2, shape[3]/2)
-				fast := runGraph(t, dt, in, []bool{true}, r, func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2) })
+				fast := runGraph(t, dt, in, []bool{true}, r, func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2, nil) })
 				stock := runGraph(t, dt, in, []bool{true}, r, func(x []*G.Node) (*G.Node, error) { return stockPoolReLU(x[0]) })
 				// Both pick the same winners, so the results are identical.
 				if ok, msg := relClose(fast.out, stock.out, 0); !ok {
@@ -261,23 +261,23 @@ func TestOpsFiniteDifferences(t *testing.T) {
 	cases := []tc{
 		{"conv", []*tensor.Dense{randDense(rng, dt, 0, 2, 3, 7, 6), randDense(rng, dt, 0, 4, 3, 3, 2), randDense(rng, dt, 0, 4)},
 			randDense(rng, dt, 0, 2, 4, 5, 5),
-			func(x []*G.Node) (*G.Node, error) { return conv2d(x[0], x[1], x[2], true) }},
+			func(x []*G.Node) (*G.Node, error) { return conv2d(x[0], x[1], x[2], true, nil) }},
 		{"linear", []*tensor.Dense{randDense(rng, dt, 0, 3, 5), randDense(rng, dt, 0, 5, 4), randDense(rng, dt, 0, 4)},
 			randDense(rng, dt, 0, 3, 4),
-			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], false) }},
+			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], false, nil) }},
 		{"linear+relu", []*tensor.Dense{randDense(rng, dt, 0, 3, 5), randDense(rng, dt, 0, 5, 4), randDense(rng, dt, 0, 4)},
 			randDense(rng, dt, 0, 3, 4),
-			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], true) }},
+			func(x []*G.Node) (*G.Node, error) { return linear(x[0], x[1], x[2], true, nil) }},
 		{"pool", []*tensor.Dense{randDense(rng, dt, 0, 2, 3, 6, 5)}, randDense(rng, dt, 0, 2, 3, 3, 2),
-			func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2) }},
+			func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2, nil) }},
 		{"conv+pool", []*tensor.Dense{randDense(rng, dt, 0, 2, 2, 8, 8), randDense(rng, dt, 0, 3, 2, 3, 3), randDense(rng, dt, 0, 3)},
 			randDense(rng, dt, 0, 2, 3, 3, 3),
 			func(x []*G.Node) (*G.Node, error) {
-				c, err := conv2d(x[0], x[1], x[2], true)
+				c, err := conv2d(x[0], x[1], x[2], true, nil)
 				if err != nil {
 					return nil, err
 				}
-				return maxPoolReLU(c, 2)
+				return maxPoolReLU(c, 2, nil)
 			}},
 	}
 	for _, c := range cases {
@@ -463,7 +463,7 @@ func TestPoolPropagatesNaN(t *testing.T) {
 				d[at] = math.NaN()
 			}
 			out := runGraph(t, dt, []*tensor.Dense{x}, []bool{false}, randDense(rng, dt, 0, 1, 1, side/2, side/2),
-				func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2) }).out
+				func(x []*G.Node) (*G.Node, error) { return maxPoolReLU(x[0], 2, nil) }).out
 			for i, v := range out {
 				if math.IsNaN(v) != (i == 0) {
 					t.Errorf("%v %d×%d: pooled %v, want NaN in the first window only", dt, side, side, out)

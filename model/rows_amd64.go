@@ -2,8 +2,20 @@
 
 package model
 
-// hasAVX2FMA reports whether the CPU and OS support the AVX2+FMA kernels.
-var hasAVX2FMA = detectAVX2FMA()
+import "os"
+
+// hasAVX2FMA reports whether the AVX2+FMA kernels run: the CPU and OS
+// support them and $SWEEP_KERNELS is not "go". hasAVX512 reports the same
+// of the AVX-512F kernels, which $SWEEP_KERNELS=avx2 turns off. Tests
+// switch them to run every path the machine can execute.
+var (
+	hasAVX2FMA = detectAVX2FMA() && os.Getenv(kernelsEnv) != "go"
+	hasAVX512  = hasAVX2FMA && detectAVX512() && os.Getenv(kernelsEnv) != "avx2"
+)
+
+// kernelsEnv names the environment variable that caps the kernels: "avx2"
+// (no AVX-512) or "go" (no assembly: gonum and plain Go, as -tags purego).
+const kernelsEnv = "SWEEP_KERNELS"
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
@@ -32,6 +44,22 @@ func detectAVX2FMA() bool {
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
 	return ebx7&(1<<5) != 0 // AVX2
+}
+
+// detectAVX512 reports whether the CPU has AVX-512F and the OS saves the
+// opmask and ZMM state.
+func detectAVX512() bool {
+	if maxID, _, _, _ := cpuid(0, 0); maxID < 7 {
+		return false
+	}
+	if _, _, ecx1, _ := cpuid(1, 0); ecx1&(1<<27) == 0 { // OSXSAVE
+		return false
+	}
+	if xcr0, _ := xgetbv(); xcr0&0xe6 != 0xe6 { // XMM, YMM, opmask, ZMM0-15 upper halves, ZMM16-31
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<16) != 0 // AVX512F
 }
 
 // copyRows sets dst[i*ds+j] = src[i*ss+j] for i < rows, j < width.

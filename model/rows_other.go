@@ -4,7 +4,10 @@ package model
 
 // hasAVX2FMA is false: this build has no assembly (cgo, as in the openblas
 // build, rules assembly out).
-const hasAVX2FMA = false
+const (
+	hasAVX2FMA = false
+	hasAVX512  = false
+)
 
 // copyRows sets dst[i*ds+j] = src[i*ss+j] for i < rows, j < width.
 func copyRows[T float](dst []T, ds int, src []T, ss, rows, width int) {

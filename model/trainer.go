@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,12 +22,16 @@ import (
 // Zero values: Dtype zero means tensor.Float32; EvalBatch 0 means 100
 // images per evaluation batch (the evaluation graph has no gradient ops;
 // 100 images hold about 4 MB of activations, which stay in cache: batches
-// of 250 to 1000 measured 10–20% slower). Settings has no defaults here: it
-// must pass Settings.Validate.
+// of 250 to 1000 measured 10–20% slower); Threads 0 (or less) means 1.
+// Settings has no defaults here: it must pass Settings.Validate.
+//
+// Threads is how many goroutines the run computes a step with. Results do
+// not depend on it: they are bit-identical for any number of threads.
 type Config struct {
 	Settings  sweep.Settings
 	Dtype     tensor.Dtype
 	EvalBatch int
+	Threads   int
 
 	// Resume, when not nil, is a checkpoint (Trainer.Checkpoint) of this
 	// run to go on from: Train starts at the epoch after it.
@@ -143,6 +148,7 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	if err != nil {
 		return err
 	}
+	defer tr.work.close()
 	first := 1
 	if cfg.Resume != nil {
 		last, err := tr.Restore(cfg.Resume)
@@ -241,6 +247,7 @@ type Trainer struct {
 	learn    G.Nodes
 	evalLrn  G.Nodes
 	valGrads []G.ValueGrad
+	work     *workers
 }
 
 // NewTrainer builds the graphs with weights initialised from the seed.
@@ -255,11 +262,13 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{cfg: cfg}
-	if t.train, err = newNetwork(dt, s, s.BatchSize, params, true, cfg.stockOps); err != nil {
+	t := &Trainer{cfg: cfg, work: newWorkers(cfg.Threads)}
+	// The helpers stop when the run ends (Train) or the Trainer is garbage.
+	runtime.AddCleanup(t, func(w *workers) { w.close() }, t.work)
+	if t.train, err = newNetwork(dt, s, s.BatchSize, params, true, cfg.stockOps, t.work); err != nil {
 		return nil, err
 	}
-	if t.eval, err = newNetwork(dt, s, cfg.evalBatch(), params.Clone(), false, cfg.stockOps); err != nil {
+	if t.eval, err = newNetwork(dt, s, cfg.evalBatch(), params.Clone(), false, cfg.stockOps, t.work); err != nil {
 		return nil, err
 	}
 	t.learn = t.train.learnables()

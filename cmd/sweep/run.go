@@ -40,9 +40,11 @@ described in 'go doc sweep/pipeline' and configs/*.toml.
 Example:
   sweep run configs/*.toml
   sweep run -j 1 --db results.db configs/heads.toml
+  sweep run -j 1 --threads $SLURM_CPUS_PER_TASK configs/lr.toml
 `)
 	dbPath := fs.dbFlag()
 	jobs := fs.Int("j", defaultJobs(), "runs to train at once in this process")
+	threads := fs.Int("threads", 0, "threads per run (0: the cores shared among the -j runs, at least 1 each); results do not depend on it")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
 	progressMode := fs.String("progress", "auto", "progress display: auto (a live block on a terminal, log lines otherwise), bar, log or none")
@@ -54,6 +56,12 @@ Example:
 	}
 	if *jobs < 1 {
 		return usageError{fmt.Errorf("-j %d: want at least 1", *jobs)}
+	}
+	if *threads < 0 {
+		return usageError{fmt.Errorf("--threads %d: want at least 1 (or 0 for the default)", *threads)}
+	}
+	if *threads == 0 {
+		*threads = max(1, runtime.NumCPU() / *jobs)
 	}
 	if *lease < 2*time.Second {
 		return usageError{fmt.Errorf("--lease %v: want at least 2s", *lease)}
@@ -106,6 +114,7 @@ Example:
 		train:    train,
 		test:     model.TestSplit(test),
 		progress: prog,
+		threads:  *threads,
 	}
 	prog.start(len(ids), counts[sweep.StatusDone], work)
 	var wg sync.WaitGroup
@@ -154,6 +163,7 @@ type runner struct {
 	train    *mnist.Set
 	test     model.Split
 	progress *progress
+	threads  int // per run
 
 	mu                        sync.Mutex
 	tried                     map[string]bool // runs claimed by this process
@@ -233,7 +243,7 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 
 	rec := &runRecorder{r: r, run: run, ctx: runCtx}
 	r.progress.started(run)
-	err := model.Train(runCtx, model.Config{Settings: run.Settings}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
 	cause := context.Cause(runCtx) // set when the heartbeat gave up
 	switch {
 	case err == nil:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 
 	"sweep"
 	"sweep/mnist"
@@ -27,6 +28,7 @@ Example:
 `)
 	settings := settingFlags(fs.FlagSet)
 	weightsOut := fs.String("o", "", "after training, write the model's weights to this safetensors file (for sweep predict, or PyTorch)")
+	threads := fs.Int("threads", runtime.NumCPU(), "threads to train with; results do not depend on it")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -41,13 +43,16 @@ Example:
 	if err := s.Validate(); err != nil {
 		return usageError{err}
 	}
+	if *threads < 1 {
+		return usageError{fmt.Errorf("--threads %d: want at least 1", *threads)}
+	}
 	train, test, err := loadData(*dataDir)
 	if err != nil {
 		return err
 	}
 	p := &tablePrinter{w: stdout}
 	fmt.Fprintf(stdout, "training %s\n", settingsLine(s))
-	cfg := model.Config{Settings: s, Checkpoints: *weightsOut != ""}
+	cfg := model.Config{Settings: s, Threads: *threads, Checkpoints: *weightsOut != ""}
 	if err := model.Train(ctx, cfg, model.TrainSplit(train, s.Seed), model.TestSplit(test), p); err != nil {
 		return err
 	}

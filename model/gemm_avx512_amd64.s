@@ -1,0 +1,321 @@
+//go:build amd64 && !openblas && !purego
+
+#include "textflag.h"
+
+// AVX-512F kernels: the AVX2 kernels of gemm_amd64.s on 16-lane Z
+// registers. sgemmNN4x32 and sgemmNN6x32 do for 32 columns what
+// sgemmNN4x16 and sgemmNN6x16 do for 16, with the same operations on every
+// element (one FMA per step of k, in order, then the add to C): their
+// results are bit-identical to the AVX2 kernels'.
+
+// func sgemmNN4x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, acc int)
+//
+// For each of nt column tiles of 32: C[0:4, t*32:(t+1)*32] (+)= A[0:4, 0:k] · B[0:k, t*32:(t+1)*32]
+// with A(i,p) = a[i*ars + p*acs], B(p,j) = b[p*ldb + j], C(i,j) = c[i*ldc + j]
+// (strides in elements). k ≥ 1, nt ≥ 1. acc ≠ 0 adds to C instead of overwriting.
+TEXT ·sgemmNN4x32(SB), NOSPLIT, $0-80
+	MOVQ ars+24(FP), AX
+	SHLQ $2, AX
+	MOVQ acs+32(FP), BX
+	SHLQ $2, BX
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	MOVQ b+40(FP), R12
+	MOVQ c+56(FP), R13
+	MOVQ nt+8(FP), R10
+
+zntile:
+	MOVQ   a+16(FP), R8
+	LEAQ   (R8)(AX*2), R9
+	MOVQ   R12, DI
+	MOVQ   k+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+znloop:
+	VMOVUPS      (DI), Z8
+	VMOVUPS      64(DI), Z9
+	VBROADCASTSS (R8), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (R8)(AX*1), Z11
+	VFMADD231PS  Z8, Z11, Z2
+	VFMADD231PS  Z9, Z11, Z3
+	VBROADCASTSS (R9), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VBROADCASTSS (R9)(AX*1), Z13
+	VFMADD231PS  Z8, Z13, Z6
+	VFMADD231PS  Z9, Z13, Z7
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          znloop
+
+	MOVQ R13, R11
+	LEAQ (R13)(SI*2), R9
+	CMPQ acc+72(FP), $0
+	JEQ  znstore
+	VADDPS (R11), Z0, Z0
+	VADDPS 64(R11), Z1, Z1
+	VADDPS (R11)(SI*1), Z2, Z2
+	VADDPS 64(R11)(SI*1), Z3, Z3
+	VADDPS (R9), Z4, Z4
+	VADDPS 64(R9), Z5, Z5
+	VADDPS (R9)(SI*1), Z6, Z6
+	VADDPS 64(R9)(SI*1), Z7, Z7
+
+znstore:
+	VMOVUPS Z0, (R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, (R11)(SI*1)
+	VMOVUPS Z3, 64(R11)(SI*1)
+	VMOVUPS Z4, (R9)
+	VMOVUPS Z5, 64(R9)
+	VMOVUPS Z6, (R9)(SI*1)
+	VMOVUPS Z7, 64(R9)(SI*1)
+	ADDQ    $128, R12
+	ADDQ    $128, R13
+	DECQ    R10
+	JNZ     zntile
+	VZEROUPPER
+	RET
+
+// func sgemmNN6x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, acc int)
+//
+// sgemmNN4x32 for 6 rows of A and C.
+TEXT ·sgemmNN6x32(SB), NOSPLIT, $0-80
+	MOVQ ars+24(FP), AX
+	SHLQ $2, AX
+	MOVQ acs+32(FP), BX
+	SHLQ $2, BX
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	MOVQ b+40(FP), R12
+	MOVQ c+56(FP), R13
+	MOVQ nt+8(FP), R10
+
+z6tile:
+	MOVQ   a+16(FP), R8
+	LEAQ   (R8)(AX*2), R9
+	ADDQ   AX, R9
+	MOVQ   R12, DI
+	MOVQ   k+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+z6loop:
+	VMOVUPS      (DI), Z12
+	VMOVUPS      64(DI), Z13
+	VBROADCASTSS (R8), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (R8)(AX*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (R8)(AX*2), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z12, Z17, Z6
+	VFMADD231PS  Z13, Z17, Z7
+	VBROADCASTSS (R9)(AX*1), Z18
+	VFMADD231PS  Z12, Z18, Z8
+	VFMADD231PS  Z13, Z18, Z9
+	VBROADCASTSS (R9)(AX*2), Z19
+	VFMADD231PS  Z12, Z19, Z10
+	VFMADD231PS  Z13, Z19, Z11
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          z6loop
+
+	MOVQ R13, R11
+	LEAQ (R13)(SI*2), R9
+	ADDQ SI, R9
+	CMPQ acc+72(FP), $0
+	JEQ  z6store
+	VADDPS (R11), Z0, Z0
+	VADDPS 64(R11), Z1, Z1
+	VADDPS (R11)(SI*1), Z2, Z2
+	VADDPS 64(R11)(SI*1), Z3, Z3
+	VADDPS (R11)(SI*2), Z4, Z4
+	VADDPS 64(R11)(SI*2), Z5, Z5
+	VADDPS (R9), Z6, Z6
+	VADDPS 64(R9), Z7, Z7
+	VADDPS (R9)(SI*1), Z8, Z8
+	VADDPS 64(R9)(SI*1), Z9, Z9
+	VADDPS (R9)(SI*2), Z10, Z10
+	VADDPS 64(R9)(SI*2), Z11, Z11
+
+z6store:
+	VMOVUPS Z0, (R11)
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS Z2, (R11)(SI*1)
+	VMOVUPS Z3, 64(R11)(SI*1)
+	VMOVUPS Z4, (R11)(SI*2)
+	VMOVUPS Z5, 64(R11)(SI*2)
+	VMOVUPS Z6, (R9)
+	VMOVUPS Z7, 64(R9)
+	VMOVUPS Z8, (R9)(SI*1)
+	VMOVUPS Z9, 64(R9)(SI*1)
+	VMOVUPS Z10, (R9)(SI*2)
+	VMOVUPS Z11, 64(R9)(SI*2)
+	ADDQ    $128, R12
+	ADDQ    $128, R13
+	DECQ    R10
+	JNZ     z6tile
+	VZEROUPPER
+	RET
+
+// func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int)
+//
+// sgemmNT2x4 on 16 lanes: for each of nt tiles of 4 rows of B,
+// C[i, t*4+j] (+)= Σ_{s<nb} Σ_{p<16·k16+kr} A[s*sa + i*lda + p] · B[s*sb + (t*4+j)*ldb + p]
+// for i < 2, j < 4. nb ≥ 1, nt ≥ 1, 0 ≤ kr < 16; mask has the low kr bits
+// set (the lanes of the last, partial step of k). Lane l sums the products
+// at p ≡ l (mod 16), so the rounding differs from the AVX2 kernel's.
+TEXT ·sgemmNT2x4z(SB), NOSPLIT, $0-112
+	MOVQ lda+40(FP), AX
+	SHLQ $2, AX
+	MOVQ ldb+64(FP), BX
+	SHLQ $2, BX
+	MOVQ b+56(FP), R12
+	MOVQ c+80(FP), R13
+	MOVQ nt+24(FP), R11
+	MOVQ mask+104(FP), CX
+	KMOVW CX, K1
+
+zttile:
+	MOVQ   a+32(FP), SI
+	MOVQ   R12, DI
+	MOVQ   nb+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+ztsample:
+	MOVQ  SI, R8
+	MOVQ  DI, R9
+	LEAQ  (DI)(BX*2), R10
+	MOVQ  k16+0(FP), CX
+	TESTQ CX, CX
+	JZ    zttail
+
+ztloop:
+	VMOVUPS     (R8), Z8
+	VMOVUPS     (R8)(AX*1), Z9
+	VMOVUPS     (R9), Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS     (R9)(BX*1), Z11
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z11, Z9, Z5
+	VMOVUPS     (R10), Z12
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z12, Z9, Z6
+	VMOVUPS     (R10)(BX*1), Z13
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z13, Z9, Z7
+	ADDQ        $64, R8
+	ADDQ        $64, R9
+	ADDQ        $64, R10
+	DECQ        CX
+	JNZ         ztloop
+
+zttail:
+	CMPQ        kr+8(FP), $0
+	JEQ         ztnext
+	VMOVUPS.Z   (R8), K1, Z8
+	VMOVUPS.Z   (R8)(AX*1), K1, Z9
+	VMOVUPS.Z   (R9), K1, Z10
+	VFMADD231PS Z10, Z8, Z0
+	VFMADD231PS Z10, Z9, Z4
+	VMOVUPS.Z   (R9)(BX*1), K1, Z11
+	VFMADD231PS Z11, Z8, Z1
+	VFMADD231PS Z11, Z9, Z5
+	VMOVUPS.Z   (R10), K1, Z12
+	VFMADD231PS Z12, Z8, Z2
+	VFMADD231PS Z12, Z9, Z6
+	VMOVUPS.Z   (R10)(BX*1), K1, Z13
+	VFMADD231PS Z13, Z8, Z3
+	VFMADD231PS Z13, Z9, Z7
+
+ztnext:
+	MOVQ sa+48(FP), CX
+	LEAQ (SI)(CX*4), SI
+	MOVQ sb+72(FP), CX
+	LEAQ (DI)(CX*4), DI
+	DECQ DX
+	JNZ  ztsample
+
+	// Fold 16 lanes to 8, then reduce as the AVX2 kernel does.
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y10
+	VADDPS        Y10, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y11
+	VADDPS        Y11, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y12
+	VADDPS        Y12, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y13
+	VADDPS        Y13, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y14
+	VADDPS        Y14, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y15
+	VADDPS        Y15, Y7, Y7
+	VHADDPS       Y1, Y0, Y0
+	VHADDPS       Y3, Y2, Y2
+	VHADDPS       Y2, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       Y5, Y4, Y4
+	VHADDPS       Y7, Y6, Y6
+	VHADDPS       Y6, Y4, Y4
+	VEXTRACTF128  $1, Y4, X5
+	VADDPS        X5, X4, X4
+	MOVQ          ldc+88(FP), CX
+	SHLQ          $2, CX
+	CMPQ          acc+96(FP), $0
+	JEQ           ztstore
+	VADDPS        (R13), X0, X0
+	VADDPS        (R13)(CX*1), X4, X4
+
+ztstore:
+	VMOVUPS X0, (R13)
+	VMOVUPS X4, (R13)(CX*1)
+	LEAQ    (R12)(BX*4), R12
+	ADDQ    $16, R13
+	DECQ    R11
+	JNZ     zttile
+	VZEROUPPER
+	RET

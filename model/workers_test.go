@@ -1,0 +1,140 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"sweep"
+)
+
+// TestThreads trains the same short run with 1, 2 and 3 threads: every
+// batch's loss, every epoch's train and test metrics and the final weights
+// must be bit-identical.
+func TestThreads(t *testing.T) {
+	train, test := data(t)
+	testSplit := TestSplit(test.Slice(300))
+	for _, tc := range []struct {
+		name string
+		dt   tensor.Dtype
+		head sweep.Head
+		opt  sweep.Optimizer
+	}{
+		{"classify-adam-float32", tensor.Float32, sweep.HeadClassify, sweep.OptimizerAdam},
+		{"regression-sgd-float32", tensor.Float32, sweep.HeadRegression, sweep.OptimizerSGD},
+		{"classify-adam-float64", tensor.Float64, sweep.HeadClassify, sweep.OptimizerAdam},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := settings(tc.head)
+			s.Optimizer, s.BatchSize, s.TrainSize, s.Epochs, s.Seed = tc.opt, 30, 300, 2, 11
+			if tc.opt == sweep.OptimizerSGD {
+				s.LR, s.Momentum = 0.01, 0.5
+			}
+			if tc.dt == tensor.Float64 {
+				s.Epochs = 1
+			}
+			type result struct {
+				losses  []float64
+				epochs  []sweep.EpochMetrics
+				weights []float64
+			}
+			runWith := func(threads int) result {
+				tr, err := NewTrainer(Config{Settings: s, Dtype: tc.dt, Threads: threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tr.work.close()
+				var r result
+				split := TrainSplit(train, s.Seed)
+				perm := make([]int, s.TrainImages())
+				for epoch := 1; epoch <= s.Epochs; epoch++ {
+					epochOrder(perm, s.Seed, epoch)
+					acc := NewAccumulator(s.Head)
+					for b := 0; b+s.BatchSize <= len(perm); b += s.BatchSize {
+						loss, err := tr.TrainBatch(split, perm[b:b+s.BatchSize], acc)
+						if err != nil {
+							t.Fatal(err)
+						}
+						r.losses = append(r.losses, loss)
+					}
+					m, err := tr.Evaluate(context.Background(), testSplit)
+					if err != nil {
+						t.Fatal(err)
+					}
+					r.epochs = append(r.epochs, sweep.EpochMetrics{Epoch: epoch, Train: acc.Metrics(), Test: m})
+				}
+				r.weights = tr.Weights()
+				return r
+			}
+			one := runWith(1)
+			for _, threads := range []int{2, 3} {
+				got := runWith(threads)
+				for i := range one.losses {
+					if math.Float64bits(got.losses[i]) != math.Float64bits(one.losses[i]) {
+						t.Fatalf("%d threads: batch %d loss %v, 1 thread %v", threads, i+1, got.losses[i], one.losses[i])
+					}
+				}
+				for i := range one.epochs {
+					if !sameMetrics(got.epochs[i].Train, one.epochs[i].Train) || !sameMetrics(got.epochs[i].Test, one.epochs[i].Test) {
+						t.Errorf("%d threads: epoch %d metrics\n%+v\n1 thread:\n%+v", threads, i+1, got.epochs[i], one.epochs[i])
+					}
+				}
+				if len(got.weights) != len(one.weights) {
+					t.Fatalf("%d threads: %d weights, 1 thread %d", threads, len(got.weights), len(one.weights))
+				}
+				for i := range one.weights {
+					if math.Float64bits(got.weights[i]) != math.Float64bits(one.weights[i]) {
+						t.Fatalf("%d threads: weight %d = %v, 1 thread %v", threads, i, got.weights[i], one.weights[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestShare checks that share's parts tile [0, n) exactly once, with no
+// part shorter than a block unless it is the whole range, for jobs back to
+// back, after pauses that let the helpers park, and after close.
+func TestShare(t *testing.T) {
+	for threads := 1; threads <= 4; threads++ {
+		p := newWorkers(threads)
+		check := func(n, align int) {
+			var mu sync.Mutex
+			hits := make([]int, n)
+			var bad string
+			p.share(n, align, func(w, lo, hi int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if w < 0 || w >= threads || lo >= hi || (hi-lo < align && hi-lo != n) {
+					bad = fmt.Sprintf("worker %d, part [%d,%d)", w, lo, hi)
+				}
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+			})
+			if bad != "" {
+				t.Fatalf("threads %d n %d align %d: %s", threads, n, align, bad)
+			}
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("threads %d n %d align %d: element %d covered %d times", threads, n, align, i, h)
+				}
+			}
+		}
+		for round := 0; round < 3; round++ {
+			for _, align := range []int{1, 4} {
+				for n := 0; n <= 70; n++ {
+					check(n, align)
+				}
+			}
+			time.Sleep(3 * spinFor)
+		}
+		p.close()
+		check(50, 4)
+	}
+}

@@ -5,15 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"net/url"
 	"path"
-	"sort"
-	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sweep"
+	"sweep/store/schema"
 )
 
 //go:embed migrations/*.sql
@@ -113,41 +110,11 @@ func (db *DB) Close() error {
 
 const viewsFile = "migrations/views.sql"
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+// loadMigrations returns the embedded numbered migrations in order.
+func loadMigrations() ([]schema.Migration, error) { return schema.Migrations(migrations, "migrations") }
 
-// loadMigrations returns the numbered migrations in order, checking that
-// they are numbered 1, 2, 3, … without gaps.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/[0-9]*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must be NNN_name.sql", base)
-		}
-		text, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %03d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// viewsSQL expands migrations/views.sql with the settings columns.
+func viewsSQL() (string, error) { return schema.Views(migrations, viewsFile) }
 
 // SchemaVersion is the version a fully migrated database has.
 func SchemaVersion() int {
@@ -156,26 +123,6 @@ func SchemaVersion() int {
 		return 0
 	}
 	return len(ms)
-}
-
-// viewsSQL expands migrations/views.sql with the settings columns.
-func viewsSQL() (string, error) {
-	text, err := fs.ReadFile(migrations, viewsFile)
-	if err != nil {
-		return "", err
-	}
-	tmpl, err := template.New("views.sql").Funcs(template.FuncMap{
-		"settings": func(prefix string) string { return sweep.SettingColumns(prefix, "seed") },
-		"config":   func(prefix string) string { return sweep.SettingColumns(prefix, "") },
-	}).Parse(string(text))
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if err := tmpl.Execute(&b, nil); err != nil {
-		return "", err
-	}
-	return b.String(), nil
 }
 
 // migrate applies the migrations the database has not had and re-creates
@@ -208,11 +155,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("schema version %d is newer than this program's %d", have, len(ms))
 		}
 		for _, m := range ms[have:] {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("migration %s: record version: %w", m.name, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("migration %s: record version: %w", m.Name, err)
 			}
 		}
 		if have < len(ms) {

@@ -6,20 +6,18 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"math/rand/v2"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 
 	"sweep"
+	"sweep/store/schema"
 )
 
 //go:embed migrations/*.sql
@@ -127,62 +125,11 @@ func (db *DB) Close() error {
 // viewsFile re-creates the views after the numbered migrations.
 const viewsFile = "migrations/views.sql"
 
+// loadMigrations returns the embedded numbered migrations in order.
+func loadMigrations() ([]schema.Migration, error) { return schema.Migrations(migrations, "migrations") }
+
 // viewsSQL expands migrations/views.sql with the settings columns.
-func viewsSQL() (string, error) {
-	text, err := fs.ReadFile(migrations, viewsFile)
-	if err != nil {
-		return "", err
-	}
-	tmpl, err := template.New(path.Base(viewsFile)).Funcs(template.FuncMap{
-		"settings": func(prefix string) string { return sweep.SettingColumns(prefix, "seed") },
-		"config":   func(prefix string) string { return sweep.SettingColumns(prefix, "") },
-	}).Parse(string(text))
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	if err := tmpl.Execute(&b, nil); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-// migration is one numbered file of migrations/: NNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in order, checking that
-// they are numbered 1, 2, 3, … without gaps.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/[0-9]*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must be NNN_name.sql", base)
-		}
-		text, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(text)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %03d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+func viewsSQL() (string, error) { return schema.Views(migrations, viewsFile) }
 
 // SchemaVersion is the user_version a fully migrated database has.
 func SchemaVersion() int {
@@ -215,12 +162,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("schema version %d is newer than this program's %d", have, len(ms))
 		}
 		for _, m := range ms[have:] {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			// PRAGMA takes no parameters; the version is an int we made.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
-				return fmt.Errorf("migration %s: set user_version: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.Version)); err != nil {
+				return fmt.Errorf("migration %s: set user_version: %w", m.Name, err)
 			}
 		}
 		if have < len(ms) {

@@ -1,0 +1,77 @@
+// Package schema reads a storage backend's embedded schema, the same way
+// for every backend (store for SQLite, postgres): numbered migrations
+// NNN_name.sql, applied in order and never edited once shipped, and
+// views.sql, a text/template whose {{settings "r."}} and {{config "f."}}
+// expand to the settings' columns from the registry (sweep.SettingColumns:
+// every setting with the seed last, and every setting but the seed), each
+// after the given prefix.
+package schema
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"sweep"
+)
+
+// Migration is one numbered file: NNN_name.sql.
+type Migration struct {
+	Version int
+	Name    string // the file's name
+	SQL     string
+}
+
+// Migrations returns the migrations in dir of fsys in order, checking that
+// they are numbered 1, 2, 3, … without gaps.
+func Migrations(fsys fs.FS, dir string) ([]Migration, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "[0-9]*.sql"))
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration %s: name must be NNN_name.sql", base)
+		}
+		text, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: base, SQL: string(text)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: want number %03d", m.Name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// Views expands the views template file of fsys with the settings columns.
+func Views(fsys fs.FS, file string) (string, error) {
+	text, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(path.Base(file)).Funcs(template.FuncMap{
+		"settings": func(prefix string) string { return sweep.SettingColumns(prefix, "seed") },
+		"config":   func(prefix string) string { return sweep.SettingColumns(prefix, "") },
+	}).Parse(string(text))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path.Base(file), err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, nil); err != nil {
+		return "", fmt.Errorf("%s: %w", path.Base(file), err)
+	}
+	return b.String(), nil
+}

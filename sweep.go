@@ -75,6 +75,16 @@ func Statuses() []Status {
 	return []Status{StatusDone, StatusRunning, StatusPending, StatusFailed, StatusInterrupted}
 }
 
+// ZeroCounts returns a count of runs by status with every status present
+// at zero, for counts that show the empty ones too.
+func ZeroCounts() map[Status]int {
+	m := make(map[Status]int, len(Statuses()))
+	for _, s := range Statuses() {
+		m[s] = 0
+	}
+	return m
+}
+
 // Retried reports whether a run in this status is trained again by the
 // next `sweep run` of its sweep.
 func (s Status) Retried() bool { return s == StatusFailed || s == StatusInterrupted }

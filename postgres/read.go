@@ -14,14 +14,6 @@ import (
 	"sweep"
 )
 
-func zeroCounts() map[sweep.Status]int {
-	m := map[sweep.Status]int{}
-	for _, s := range sweep.Statuses() {
-		m[s] = 0
-	}
-	return m
-}
-
 // Sweeps returns every recorded sweep by name, with run counts for every
 // status (zeros included).
 func (db *DB) Sweeps(ctx context.Context) ([]sweep.SweepInfo, error) {
@@ -68,7 +60,7 @@ func sweepInfos(ctx context.Context, tx pgx.Tx) ([]sweep.SweepInfo, error) {
 		if si.LastFinish, err = parseTime(last); err != nil {
 			return nil, err
 		}
-		si.Counts = zeroCounts()
+		si.Counts = sweep.ZeroCounts()
 		index[si.Name] = len(out)
 		out = append(out, si)
 	}
@@ -335,12 +327,12 @@ func (db *DB) Epochs(ctx context.Context, f sweep.RunFilter) ([]sweep.EpochResul
 // Counts returns how many of the runs ids are in each status, with every
 // status present. Ids the database does not have are not counted.
 func (db *DB) Counts(ctx context.Context, ids []string) (map[sweep.Status]int, error) {
-	counts := zeroCounts()
+	counts := sweep.ZeroCounts()
 	if len(ids) == 0 {
 		return counts, nil
 	}
 	err := db.read(ctx, func(tx pgx.Tx) error {
-		counts = zeroCounts()
+		counts = sweep.ZeroCounts()
 		rows, err := tx.Query(ctx, `SELECT status, count(*) FROM runs WHERE id = ANY($1) GROUP BY status`, ids)
 		if err != nil {
 			return err

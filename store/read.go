@@ -11,15 +11,6 @@ import (
 	"sweep"
 )
 
-// zeroCounts has every status, for counts that include zeros.
-func zeroCounts() map[sweep.Status]int {
-	m := map[sweep.Status]int{}
-	for _, s := range sweep.Statuses() {
-		m[s] = 0
-	}
-	return m
-}
-
 // Sweeps returns every recorded sweep by name, with run counts for every
 // status (zeros included).
 func (db *DB) Sweeps(ctx context.Context) ([]sweep.SweepInfo, error) {
@@ -86,7 +77,7 @@ func sweepInfos(ctx context.Context, tx *sql.Tx, name string) ([]sweep.SweepInfo
 		if si.LastFinish, err = parseTime(last); err != nil {
 			return nil, err
 		}
-		si.Counts = zeroCounts()
+		si.Counts = sweep.ZeroCounts()
 		index[si.Name] = len(out)
 		out = append(out, si)
 	}
@@ -365,7 +356,7 @@ func (db *DB) Epochs(ctx context.Context, f RunFilter) ([]sweep.EpochResult, err
 // status present (zeros included). Ids the database does not have are not
 // counted.
 func (db *DB) Counts(ctx context.Context, ids []string) (map[sweep.Status]int, error) {
-	counts := zeroCounts()
+	counts := sweep.ZeroCounts()
 	if len(ids) == 0 {
 		return counts, nil
 	}
@@ -374,7 +365,7 @@ func (db *DB) Counts(ctx context.Context, ids []string) (map[sweep.Status]int, e
 		return nil, fmt.Errorf("store: count runs in %s: %w", db.path, err)
 	}
 	err = db.read(ctx, func(tx *sql.Tx) error {
-		counts = zeroCounts()
+		counts = sweep.ZeroCounts()
 		rows, err := tx.QueryContext(ctx, `
 			SELECT status, count(*) FROM runs
 			WHERE id IN (SELECT value FROM json_each(?))

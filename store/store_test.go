@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"path/filepath"
+	"sweep/store/storetest"
 	"sync"
 	"testing"
 	"time"
@@ -14,25 +14,20 @@ import (
 	"sweep"
 )
 
-// clock is a settable clock for DB.now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// The conformance suite's helpers (storetest), under the names these
+// SQLite-specific tests use.
+type clock = storetest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+var (
+	newClock     = storetest.NewClock
+	ownerA       = storetest.OwnerA
+	ownerB       = storetest.OwnerB
+	baseSettings = storetest.BaseSettings
+	makeSweep    = storetest.MakeSweep
+	seeds        = storetest.Seeds
+	ids          = storetest.IDs
+	metrics      = storetest.Metrics
+)
 
 // openTest opens a database in a fresh temporary directory, on clk if not
 // nil, and closes it when the test ends.
@@ -54,70 +49,6 @@ func openTest(t *testing.T, path string, clk *clock) *DB {
 		}
 	})
 	return db
-}
-
-var (
-	ownerA = sweep.Owner{ID: "hostA:1:aaaa", Host: "hostA", Version: "v1"}
-	ownerB = sweep.Owner{ID: "hostB:2:bbbb", Host: "hostB", Version: "v2"}
-)
-
-func baseSettings() sweep.Settings {
-	return sweep.Settings{
-		Head: sweep.HeadRegression, DigitWeight: 1, SumWeight: 1,
-		Optimizer: sweep.OptimizerAdam, LR: 0.001, BatchSize: 64, Epochs: 3,
-		TrainSize: 1000,
-	}.Resolved()
-}
-
-// makeSweep returns a sweep named name with one run per settings.
-func makeSweep(name string, settings ...sweep.Settings) sweep.Sweep {
-	sw := sweep.Sweep{
-		Name:        name,
-		Description: "test sweep " + name,
-		File:        "configs/" + name + ".toml",
-		Source:      "name = '" + name + "'\n",
-		Hash:        "hash-" + name,
-	}
-	for _, s := range settings {
-		sw.Runs = append(sw.Runs, sweep.RunSpec{ID: sweep.RunID(name, s), Sweep: name, Settings: s})
-	}
-	return sw
-}
-
-// seeds returns base with seeds 0..n-1.
-func seeds(base sweep.Settings, n int) []sweep.Settings {
-	out := make([]sweep.Settings, n)
-	for i := range out {
-		out[i] = base
-		out[i].Seed = int64(i)
-	}
-	return out
-}
-
-func ids(sw sweep.Sweep) []string {
-	out := make([]string, len(sw.Runs))
-	for i, r := range sw.Runs {
-		out[i] = r.ID
-	}
-	return out
-}
-
-// metrics returns plausible metrics for epoch of a run.
-func metrics(epoch int, testAcc, testR2, testSumAcc float64) sweep.EpochMetrics {
-	return sweep.EpochMetrics{
-		Epoch: epoch,
-		Train: sweep.SplitMetrics{
-			DigitNLL: 0.5 / float64(epoch), DigitAccuracy: testAcc - 0.01, SumMSE: 1.5,
-			SumR2: testR2 - 0.01, SumAccuracy: testSumAcc - 0.01, SumNLL: math.NaN(), Samples: 1000,
-		},
-		Test: sweep.SplitMetrics{
-			DigitNLL: 0.4 / float64(epoch), DigitAccuracy: testAcc, SumMSE: 1.25,
-			SumR2: testR2, SumAccuracy: testSumAcc, SumNLL: math.NaN(), Samples: 10000,
-		},
-		TrainSeconds:  10 + float64(epoch),
-		EvalSeconds:   2,
-		SamplesPerSec: 100,
-	}
 }
 
 // runOne claims the run with id for owner, records epochs with the given

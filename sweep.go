@@ -55,6 +55,11 @@ type RunSpec struct {
 	ID       string // RunID(Sweep, Settings)
 	Sweep    string
 	Settings Settings
+
+	// Checkpoint, as Claim returns a run, is the checkpoint of an earlier
+	// attempt's last recorded epoch (model.Trainer.Checkpoint) to resume
+	// from, its epochs kept; nil to start at epoch 1.
+	Checkpoint []byte
 }
 
 // Status is where a run is in its life.
@@ -136,19 +141,25 @@ type Store interface {
 
 	// Claim takes one run among ids that is pending, failed, interrupted,
 	// or running with a lease older than now: it marks it running under
-	// owner with a lease of the given length, clears any partial epochs of
-	// an earlier attempt, and returns it. ok is false when none is left.
+	// owner with a lease of the given length and returns it. When an
+	// earlier attempt left a checkpoint, the run resumes from it: the
+	// epochs up to the checkpoint's stay, later ones are deleted, and
+	// RunSpec.Checkpoint holds it; otherwise every epoch of an earlier
+	// attempt is deleted. ok is false when none is left.
 	Claim(ctx context.Context, ids []string, owner Owner, lease time.Duration) (run RunSpec, ok bool, err error)
 
 	// Heartbeat extends the lease of a run owner holds. It returns
 	// ErrLeaseLost when another owner has taken the run over.
 	Heartbeat(ctx context.Context, runID string, owner Owner, lease time.Duration) error
 
-	// RecordEpoch writes one epoch's metrics atomically.
+	// RecordEpoch writes one epoch's metrics atomically, and with them
+	// m.Checkpoint when it is not nil, replacing the run's earlier one.
 	RecordEpoch(ctx context.Context, runID string, owner Owner, m EpochMetrics) error
 
 	// Finish ends a run owner holds with status done, failed or
-	// interrupted; errText says why for the latter two.
+	// interrupted; errText says why for the latter two. A done run keeps
+	// its last checkpoint (its trained weights). A run failed with an
+	// error that begins "diverged" loses it: it restarts from scratch.
 	Finish(ctx context.Context, runID string, owner Owner, status Status, errText string) error
 }
 

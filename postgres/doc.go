@@ -74,7 +74,9 @@
 //
 // The rules are those of package store: Claim makes a pending, failed,
 // interrupted or lease-expired running run running under an owner with a
-// lease, bumps attempts and deletes the epochs of an earlier attempt;
+// lease, bumps attempts and resumes it from its checkpoint (the epochs
+// after it deleted) or, without one, deletes the epochs of an earlier
+// attempt; RecordEpoch writes an epoch's checkpoint in its transaction;
 // Heartbeat and RecordEpoch renew the lease; Heartbeat, RecordEpoch and
 // Finish act only while the caller still owns the run and otherwise
 // return sweep.ErrLeaseLost. Done runs are never claimed.

@@ -222,7 +222,16 @@ func (db *DB) take(ctx context.Context, tx pgx.Tx, ids []string, owner sweep.Own
 		return sweep.RunSpec{}, false, err
 	}
 	storeSettings(&r.Settings)
-	if _, err := tx.Exec(ctx, `DELETE FROM epochs WHERE run_id = $1`, r.ID); err != nil {
+	// Resume from the last checkpoint, keeping the epochs up to it.
+	var resume int64
+	err = tx.QueryRow(ctx, `SELECT epoch, data FROM checkpoints WHERE run_id = $1`, r.ID).Scan(&resume, &r.Checkpoint)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return sweep.RunSpec{}, false, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM epochs WHERE run_id = $1 AND epoch > $2`, r.ID, resume); err != nil {
+		return sweep.RunSpec{}, false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE runs SET epochs_done = $1 WHERE id = $2`, resume, r.ID); err != nil {
 		return sweep.RunSpec{}, false, err
 	}
 	return r, true, nil
@@ -314,7 +323,15 @@ func (db *DB) RecordEpoch(ctx context.Context, runID string, owner sweep.Owner, 
 					nullFloat(row.m.SumAccuracy), nullFloat(row.m.SumNLL), nullFloat(row.m.SumPredStd),
 					int64(row.m.Samples), nullFloat(row.seconds), row.rate, formatTime(now))
 			}
-			return sendBatch(ctx, tx, b, func(i int) string { return []string{"update run", "train row", "test row"}[i] })
+			if m.Checkpoint != nil {
+				b.Queue(`INSERT INTO checkpoints (run_id, epoch, data, recorded_at) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (run_id) DO UPDATE SET epoch = excluded.epoch, data = excluded.data,
+						recorded_at = excluded.recorded_at`,
+					runID, int64(m.Epoch), m.Checkpoint, formatTime(now))
+			}
+			return sendBatch(ctx, tx, b, func(i int) string {
+				return []string{"update run", "train row", "test row", "checkpoint"}[i]
+			})
 		})
 	}()
 	if err != nil {
@@ -352,10 +369,14 @@ func (db *DB) Finish(ctx context.Context, runID string, owner sweep.Owner, statu
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() == 1 {
-				return nil
+			if tag.RowsAffected() != 1 {
+				return notOwned(ctx, tx, runID)
 			}
-			return notOwned(ctx, tx, runID)
+			if status == sweep.StatusFailed && strings.HasPrefix(errText, "diverged") {
+				// Its checkpoint would diverge again: restart from scratch.
+				_, err = tx.Exec(ctx, `DELETE FROM checkpoints WHERE run_id = $1`, runID)
+			}
+			return err
 		})
 	}()
 	if err != nil {

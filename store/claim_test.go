@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -30,7 +31,7 @@ func TestClaimOrder(t *testing.T) {
 		if err != nil || !ok {
 			t.Fatalf("claim %d: %v %v", i, ok, err)
 		}
-		if run != want {
+		if !reflect.DeepEqual(run, want) {
 			t.Fatalf("claim %d = %+v, want %+v (file order)", i, run, want)
 		}
 	}

@@ -42,8 +42,10 @@
 //     saved in, which is file order.
 //   - epochs: one row per run, epoch and split ('train' or 'test') of the
 //     run's current attempt: nll, accuracy, mse, r2, sum_accuracy, sum_nll,
-//     samples, seconds (train: the training pass, test: the evaluation),
-//     samples_per_sec (train rows), recorded_at.
+//     sum_pred_std, samples, seconds (train: the training pass, test: the
+//     evaluation), samples_per_sec (train rows), recorded_at.
+//   - checkpoints: one row per run with one: the epoch it was taken after,
+//     data (the model's checkpoint, safetensors), recorded_at.
 //
 // Views:
 //
@@ -83,9 +85,15 @@
 // they change nothing and return sweep.ErrLeaseLost, so a process that
 // stalled past its lease learns that someone else has the run.
 //
-// There are no weight checkpoints: a reclaimed run restarts from epoch 1.
-// Claim deletes the epochs of the earlier attempt and resets epochs_done in
-// the same transaction that takes the run, and attempts counts the claims.
+// RecordEpoch writes EpochMetrics.Checkpoint, when there is one, into
+// checkpoints in the epoch's transaction, replacing the run's earlier one.
+// Claim resumes a run from its checkpoint: in the transaction that takes
+// the run it returns the checkpoint (RunSpec.Checkpoint), deletes the
+// epochs after it and sets epochs_done to its epoch; without a checkpoint
+// it deletes every epoch of the earlier attempt. Finish keeps a done run's
+// checkpoint (its trained weights) and drops a run's that failed with an
+// error beginning "diverged" (it would diverge again), so that it restarts
+// from scratch. attempts counts the claims.
 //
 // # Concurrency
 //

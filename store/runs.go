@@ -98,8 +98,10 @@ func claimableStatuses() string {
 
 // Claim takes the first run, in the order the runs were saved, among ids
 // that is pending, failed, interrupted, or running with an expired lease.
-// It marks it running under owner until now+lease, deletes the epochs of
-// any earlier attempt (training restarts from epoch 1), and returns it.
+// It marks it running under owner until now+lease and returns it. An
+// earlier attempt's checkpoint comes back in RunSpec.Checkpoint with the
+// epochs up to it kept (training resumes after it); without one, every
+// epoch of an earlier attempt is deleted (training restarts at epoch 1).
 // ok is false when no run among ids is claimable. Done runs are never
 // claimed. ids may be any number long.
 func (db *DB) Claim(ctx context.Context, ids []string, owner sweep.Owner, lease time.Duration) (sweep.RunSpec, bool, error) {
@@ -167,12 +169,21 @@ func (db *DB) claim(ctx context.Context, ids []string, owner sweep.Owner, lease 
 			// Cannot happen while we hold the write lock.
 			return fmt.Errorf("run %s: changed while claiming it", id)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM epochs WHERE run_id = ?`, id); err != nil {
-			return err
-		}
 		run, err = scanRunSpec(tx.QueryRowContext(ctx, `
 			SELECT id, sweep, `+sweep.SettingColumns("", "seed")+` FROM runs WHERE id = ?`, id))
 		if err != nil {
+			return err
+		}
+		// Resume from the last checkpoint, keeping the epochs up to it.
+		resume := 0
+		err = tx.QueryRowContext(ctx, `SELECT epoch, data FROM checkpoints WHERE run_id = ?`, id).Scan(&resume, &run.Checkpoint)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM epochs WHERE run_id = ? AND epoch > ?`, id, resume); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET epochs_done = ? WHERE id = ?`, resume, id); err != nil {
 			return err
 		}
 		ok = true
@@ -298,6 +309,15 @@ func (db *DB) RecordEpoch(ctx context.Context, runID string, owner sweep.Owner, 
 					return fmt.Errorf("%s row: %w", row.split, err)
 				}
 			}
+			if m.Checkpoint != nil {
+				if _, err := tx.ExecContext(ctx, `
+					INSERT INTO checkpoints (run_id, epoch, data, recorded_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT (run_id) DO UPDATE SET epoch = excluded.epoch, data = excluded.data,
+						recorded_at = excluded.recorded_at`,
+					runID, m.Epoch, m.Checkpoint, formatTime(now)); err != nil {
+					return fmt.Errorf("checkpoint: %w", err)
+				}
+			}
 			return nil
 		})
 	}()
@@ -323,7 +343,14 @@ func (db *DB) Finish(ctx context.Context, runID string, owner sweep.Owner, statu
 			if err != nil {
 				return err
 			}
-			return checkOwned(ctx, tx, res, runID)
+			if err := checkOwned(ctx, tx, res, runID); err != nil {
+				return err
+			}
+			if status == sweep.StatusFailed && strings.HasPrefix(errText, "diverged") {
+				// Its checkpoint would diverge again: restart from scratch.
+				_, err = tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE run_id = ?`, runID)
+			}
+			return err
 		})
 	}()
 	if err != nil {

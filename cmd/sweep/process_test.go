@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,12 +230,53 @@ sum_hidden = 8
 		t.Fatalf("after SIGKILL the first run is %s with %d epochs, want running (stale) with 1: not killed mid-epoch\n%s",
 			r.Status, r.EpochsDone, out.String())
 	}
+	epoch1 := func() string {
+		s := openTestStore(t, db)
+		var at string
+		if err := s.IntegrityCheck(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, rows, err := s.View(context.Background(), "epoch_results")
+		if err != nil || len(rows) == 0 {
+			t.Fatal("no epoch rows", err)
+		}
+		for _, r := range rows {
+			at += fmt.Sprint(r...) + ";"
+		}
+		return at
+	}
+	before := epoch1()
 	time.Sleep(2100 * time.Millisecond) // let the 2 s lease expire
 	rerun := exec.Command(bin, "run", "-j", "1", "--db", db, "--progress", "none", f)
 	if b, err := rerun.CombinedOutput(); err != nil {
 		t.Fatalf("rerun: %v\n%s", err, b)
 	}
 	checkComplete(t, db, "k", 2, 2)
+	// It resumed after epoch 1 from the checkpoint: epoch 1's rows are the
+	// killed process's, untouched.
+	if after := epoch1(); !strings.HasPrefix(after, before) {
+		t.Errorf("the killed run's epoch 1 rows changed: it restarted instead of resuming\nbefore %s\nafter  %s", before, after)
+	}
+	// And it ends bit-identical to the same runs trained without a stop.
+	fresh := filepath.Join(dir, "fresh.db")
+	if b, err := exec.Command(bin, "run", "-j", "1", "--db", fresh, "--progress", "none", f).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, b)
+	}
+	metricsOf := func(path string) map[string]sweep.SplitMetrics {
+		eps, err := openTestStore(t, path).Epochs(context.Background(), sweep.RunFilter{Sweep: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]sweep.SplitMetrics{}
+		for _, e := range eps {
+			out[fmt.Sprintf("%s/%d/%s", e.RunID, e.Epoch, e.Split)] = e.Metrics
+		}
+		return out
+	}
+	got, want := metricsOf(db), metricsOf(fresh)
+	if len(got) != 8 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("resumed runs differ from uninterrupted ones:\n%v\n%v", got, want)
+	}
 }
 
 // TestInterruptMarksRunsAndResumes sends SIGINT: the process stops

@@ -243,7 +243,7 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 
 	rec := &runRecorder{r: r, run: run, ctx: runCtx}
 	r.progress.started(run)
-	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: true}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
 	cause := context.Cause(runCtx) // set when the heartbeat gave up
 	switch {
 	case err == nil:

@@ -272,6 +272,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"Heartbeat", testHeartbeat},
 		{"RecordEpoch", testRecordEpoch},
 		{"Finish", testFinish},
+		{"ResumeFromCheckpoint", testResumeFromCheckpoint},
 		{"RunsFilterAndOrder", testRunsFilterOrder},
 		{"RunPrefix", testRunPrefix},
 		{"Epochs", testEpochs},
@@ -634,6 +635,68 @@ func testFinish(t *testing.T, b Backend, clk *Clock) {
 	}
 	if err := b.DB.Finish(ctx, sw.Runs[1].ID, OwnerB, sweep.StatusRunning, ""); err == nil {
 		t.Error("finishing as running was accepted")
+	}
+}
+
+// testResumeFromCheckpoint: epochs recorded with checkpoints; the lease
+// runs out; the next claim returns the last checkpoint and keeps the
+// epochs up to it, with epochs_done at it. An epoch recorded without a
+// checkpoint (none here after epoch 2) is dropped on resume. A run failed
+// by diverging loses its checkpoint and restarts from scratch; a done run
+// keeps its checkpoint.
+func testResumeFromCheckpoint(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	sw := MakeSweep("ck", Seeds(BaseSettings(), 2)...)
+	if err := b.DB.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	id := sw.Runs[0].ID
+	if _, ok, err := b.DB.Claim(ctx, []string{id}, OwnerA, time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for e, ck := range [][]byte{[]byte("after epoch 1"), []byte("after epoch 2\x00\xff"), nil} {
+		m := Metrics(e+1, 0.9, 0.8, 0.5)
+		m.Checkpoint = ck
+		if err := b.DB.RecordEpoch(ctx, id, OwnerA, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(2 * time.Minute) // OwnerA's lease runs out
+	run, ok, err := b.DB.Claim(ctx, []string{id}, OwnerB, time.Minute)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if string(run.Checkpoint) != "after epoch 2\x00\xff" {
+		t.Errorf("resumed with checkpoint %q, want the one after epoch 2", run.Checkpoint)
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM epochs WHERE run_id = '"+id+"'"); n != 4 {
+		t.Errorf("%d epoch rows kept, want 4 (epochs 1 and 2, train and test)", n)
+	}
+	if r, _ := b.DB.Run(ctx, id); r.EpochsDone != 2 {
+		t.Errorf("epochs_done %d, want 2", r.EpochsDone)
+	}
+	// Diverged: no checkpoint, no epochs on the next claim.
+	if err := b.DB.Finish(ctx, id, OwnerB, sweep.StatusFailed, "diverged at epoch 3, batch 7: loss is NaN"); err != nil {
+		t.Fatal(err)
+	}
+	run, ok, err = b.DB.Claim(ctx, []string{id}, OwnerA, time.Minute)
+	if !ok || err != nil || run.Checkpoint != nil {
+		t.Fatalf("after diverging: claimed %v (%v) with checkpoint %q, want a fresh start", ok, err, run.Checkpoint)
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM epochs WHERE run_id = '"+id+"'"); n != 0 {
+		t.Errorf("%d epoch rows after a fresh start, want 0", n)
+	}
+	// A done run keeps its last checkpoint: its trained weights.
+	m := Metrics(1, 0.9, 0.8, 0.5)
+	m.Checkpoint = []byte("final")
+	if err := b.DB.RecordEpoch(ctx, id, OwnerA, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DB.Finish(ctx, id, OwnerA, sweep.StatusDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM checkpoints WHERE run_id = '"+id+"' AND epoch = 1"); n != 1 {
+		t.Errorf("the done run has %d checkpoints at epoch 1, want 1", n)
 	}
 }
 

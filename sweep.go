@@ -186,6 +186,11 @@ type Reader interface {
 	// order of Runs, then epoch, train before test.
 	Epochs(ctx context.Context, f RunFilter) ([]EpochResult, error)
 
+	// Checkpoint returns a run's latest checkpoint and the epoch it was
+	// taken after: a done run's trained weights, or a running or stopped
+	// run's last state. The error wraps ErrNotFound when the run has none.
+	Checkpoint(ctx context.Context, runID string) (epoch int, data []byte, err error)
+
 	// Counts returns how many of the runs ids are in each status, with
 	// every status present.
 	Counts(ctx context.Context, ids []string) (map[Status]int, error)

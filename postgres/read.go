@@ -441,3 +441,21 @@ func (db *DB) Query(ctx context.Context, q string, args ...any) (cols []string, 
 	}
 	return cols, rows, nil
 }
+
+// Checkpoint returns the run's latest checkpoint and its epoch; the error
+// wraps sweep.ErrNotFound when it has none.
+func (db *DB) Checkpoint(ctx context.Context, runID string) (epoch int, data []byte, err error) {
+	err = db.read(ctx, func(tx pgx.Tx) error {
+		var e int64
+		err := tx.QueryRow(ctx, `SELECT epoch, data FROM checkpoints WHERE run_id = $1`, runID).Scan(&e, &data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sweep.ErrNotFound
+		}
+		epoch = int(e)
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("postgres: checkpoint of run %s in %s: %w", runID, db.loc, err)
+	}
+	return epoch, data, nil
+}

@@ -389,3 +389,19 @@ func (db *DB) Counts(ctx context.Context, ids []string) (map[sweep.Status]int, e
 	}
 	return counts, nil
 }
+
+// Checkpoint returns the run's latest checkpoint and its epoch; the error
+// wraps ErrNotFound when it has none.
+func (db *DB) Checkpoint(ctx context.Context, runID string) (epoch int, data []byte, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT epoch, data FROM checkpoints WHERE run_id = ?`, runID).Scan(&epoch, &data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: checkpoint of run %s in %s: %w", runID, db.path, err)
+	}
+	return epoch, data, nil
+}

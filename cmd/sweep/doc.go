@@ -58,9 +58,12 @@
 // registry (sweep.SettingDefs): its sweep-file key, type, default, range
 // and meaning. 'sweep train' has a flag for each (the key with '-' for
 // '_'), 'sweep train --help' lists them, and the tables of 'plan', 'runs'
-// and 'show' take their columns from it. 'sweep train -o FILE' writes the
-// trained weights as safetensors with the PyTorch module's names, which
-// 'sweep predict --weights FILE' reads.
+// and 'show' take their columns from it. 'sweep train -o FILE' and
+// 'sweep export --weights RUN' write a model's trained weights as
+// safetensors with the PyTorch module's names, which 'sweep predict
+// --weights FILE' reads; 'sweep predict --run RUN' reads them from the
+// database. 'sweep run' stores a checkpoint with every epoch, so a run
+// taken up again resumes after its last recorded epoch.
 //
 // # Exit status
 //

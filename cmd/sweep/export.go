@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+	"sweep"
 
+	"sweep/model"
 	"sweep/store"
 )
 
@@ -23,20 +26,31 @@ the ones you can query with sqlite3:
   epoch_results   one row per run, epoch and split (train|test)
   config_results  one row per configuration, mean and std over repeats
 
+With --weights RUN it writes instead that run's trained weights (a done
+run's final ones, or a stopped run's last epoch's) as a safetensors file
+with the PyTorch module's names and the run's settings in its metadata,
+for 'sweep predict --weights' or PyTorch (go doc sweep/model lists the
+tensors).
+
 Example:
   sweep export --view epoch_results -o epochs.csv
   sweep export --format json --view config_results | jq '.[0]'
   python3 -c "import pandas as pd; print(pd.read_csv('epochs.csv').head())"
+  sweep export --weights 3fa2c1 -o model.safetensors
 `)
 	dbPath := fs.dbFlag()
 	format := fs.String("format", "csv", "csv or json")
 	view := fs.String("view", "run_results", "run_results, epoch_results or config_results")
 	out := fs.String("o", "-", "file to write; - for standard output")
+	weights := fs.String("weights", "", "write this run's trained weights (id or unique prefix) instead of a view")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
 	}
 	if err := fs.wantArgs(0, 0); err != nil {
 		return err
+	}
+	if *weights != "" {
+		return exportWeights(ctx, *dbPath, *weights, *out, stdout, stderr)
 	}
 	if *format != "csv" && *format != "json" {
 		return usageError{fmt.Errorf("--format %q: want csv or json", *format)}
@@ -127,4 +141,43 @@ func writeJSON(w io.Writer, cols []string, rows [][]any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(objs)
+}
+
+// exportWeights writes a run's latest checkpoint as PyTorch-named weights.
+func exportWeights(ctx context.Context, dbPath, runID, out string, stdout, stderr io.Writer) error {
+	db, err := openExisting(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, data, epoch, err := runWeights(ctx, db, runID)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := model.ExportWeights(&buf, r.Settings, data); err != nil {
+		return err
+	}
+	if out == "-" {
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "%s: weights of run %s (%s, after epoch %d of %d), %d bytes\n", out, r.RunID, r.Status, epoch, r.Settings.Epochs, buf.Len())
+	return nil
+}
+
+// runWeights finds a run by id or prefix and its latest checkpoint.
+func runWeights(ctx context.Context, db sweep.Reader, runID string) (sweep.RunResult, []byte, int, error) {
+	r, err := db.Run(ctx, runID)
+	if err != nil {
+		return r, nil, 0, err
+	}
+	epoch, data, err := db.Checkpoint(ctx, r.RunID)
+	if errors.Is(err, sweep.ErrNotFound) {
+		return r, nil, 0, fmt.Errorf("run %s (%s) has no stored weights: it recorded no epoch with this version of sweep", r.RunID, r.Status)
+	}
+	return r, data, epoch, err
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sweep"
 	"testing"
 
 	"sweep/mnist"
@@ -64,5 +65,46 @@ func TestTrainThenPredict(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "junk.png"), []byte("junk"), 0o644)
 	if _, errOut, code := sweepCmd(t, "predict", "--weights", weights, filepath.Join(dir, "junk.png")); code != 1 || !strings.Contains(errOut, "junk.png: mnist: decode image") {
 		t.Errorf("junk picture: exit %d, %q", code, errOut)
+	}
+}
+
+// TestExportWeightsOfRun: a run trained by 'sweep run' has its weights in
+// the database; 'sweep export --weights RUN' writes them and 'sweep
+// predict --run RUN' reads them, with the same answers as predicting from
+// the exported file.
+func TestExportWeightsOfRun(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sweep.db")
+	f := writeFile(t, dir, "w.toml", tinySweep("w", ""))
+	if _, errOut, code := sweepCmd(t, "run", "--db", db, "--progress", "none", f); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	runs, err := openTestStore(t, db).Runs(t.Context(), sweep.RunFilter{Sweep: "w"})
+	if err != nil || len(runs) != 2 {
+		t.Fatal(len(runs), err)
+	}
+	id := runs[0].RunID
+	weights := filepath.Join(dir, "w.safetensors")
+	_, errOut, code := sweepCmd(t, "export", "--db", db, "--weights", id[:6], "-o", weights)
+	if code != 0 || !strings.Contains(errOut, "weights of run "+id+" (done, after epoch 1 of 1)") {
+		t.Fatalf("export --weights: exit %d: %s", code, errOut)
+	}
+	img := image.NewGray(image.Rect(0, 0, mnist.Cols, mnist.Rows))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i % 251)
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	pic := writeFile(t, dir, "p.png", buf.String())
+	fromFile, errOut, code := sweepCmd(t, "predict", "--weights", weights, "--addend", "4", pic)
+	if code != 0 {
+		t.Fatalf("predict --weights: exit %d: %s", code, errOut)
+	}
+	fromRun, errOut, code := sweepCmd(t, "predict", "--db", db, "--run", id, "--addend", "4", pic)
+	if code != 0 || fromRun != fromFile || !strings.Contains(fromRun, "digit ") {
+		t.Errorf("predict --run: exit %d %s\n%q\nwant\n%q", code, errOut, fromRun, fromFile)
+	}
+	if _, errOut, code := sweepCmd(t, "export", "--db", db, "--weights", "ffffffffffff"); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Errorf("export of a missing run: exit %d: %s", code, errOut)
 	}
 }

@@ -695,8 +695,11 @@ func testResumeFromCheckpoint(t *testing.T, b Backend, clk *Clock) {
 	if err := b.DB.Finish(ctx, id, OwnerA, sweep.StatusDone, ""); err != nil {
 		t.Fatal(err)
 	}
-	if n := queryInt(t, b, "SELECT count(*) FROM checkpoints WHERE run_id = '"+id+"' AND epoch = 1"); n != 1 {
-		t.Errorf("the done run has %d checkpoints at epoch 1, want 1", n)
+	if e, data, err := b.DB.Checkpoint(ctx, id); err != nil || e != 1 || string(data) != "final" {
+		t.Errorf("the done run's checkpoint: epoch %d, %q, %v; want 1, \"final\"", e, data, err)
+	}
+	if _, _, err := b.DB.Checkpoint(ctx, sw.Runs[1].ID); !errors.Is(err, sweep.ErrNotFound) {
+		t.Errorf("a run without a checkpoint: %v, want ErrNotFound", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sweep/store/schema"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,26 +99,17 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, what func(i int) st
 // running run whose lease has run out. "status <> 'done'" lets the planner
 // use the partial index runs_claim.
 func claimableAt(now string) string {
-	return `status <> 'done' AND (status IN (` + claimableStatuses() + `)
+	return `status <> 'done' AND (status IN (` + schema.ClaimableStatuses() + `)
 	OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < ` + now + `)))`
-}
-
-func claimableStatuses() string {
-	var q []string
-	for _, s := range sweep.Statuses() {
-		if s == sweep.StatusPending || s.Retried() {
-			q = append(q, "'"+string(s)+"'")
-		}
-	}
-	return strings.Join(q, ", ")
 }
 
 // Claim takes the first run, in the order the runs were saved, among ids
 // that is claimable and not locked by another claimer: SELECT … FOR UPDATE
 // SKIP LOCKED, so concurrent claimers take different runs without waiting
 // for each other. In the same short transaction it marks the run running
-// under owner until now+lease and deletes the epochs of any earlier
-// attempt (rows are locked in one order: the run, then its epochs).
+// under owner until now+lease and resumes it from its checkpoint (the
+// epochs after it deleted) or deletes the epochs of any earlier attempt
+// (rows are locked in one order: the run, then its epochs).
 func (db *DB) Claim(ctx context.Context, ids []string, owner sweep.Owner, lease time.Duration) (sweep.RunSpec, bool, error) {
 	run, ok, err := db.claim(ctx, ids, owner, lease)
 	if err != nil {

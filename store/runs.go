@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sweep/store/schema"
 	"time"
 
 	"sweep"
@@ -83,18 +84,8 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 // the claim time. Pending runs and those whose status is retried
 // (sweep.Status.Retried) are; so is a running run whose lease has run out:
 // it belongs to a process that died or hangs.
-var claimable = `(status IN (` + claimableStatuses() + `)
+var claimable = `(status IN (` + schema.ClaimableStatuses() + `)
 	OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < :now)))`
-
-func claimableStatuses() string {
-	var q []string
-	for _, s := range sweep.Statuses() {
-		if s == sweep.StatusPending || s.Retried() {
-			q = append(q, "'"+string(s)+"'")
-		}
-	}
-	return strings.Join(q, ", ")
-}
 
 // Claim takes the first run, in the order the runs were saved, among ids
 // that is pending, failed, interrupted, or running with an expired lease.

@@ -75,3 +75,16 @@ func Views(fsys fs.FS, file string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// ClaimableStatuses is the SQL list of the statuses a run may be claimed
+// from without a lease check: pending, and those that are retried
+// (sweep.Status.Retried), each quoted: 'pending', 'failed', 'interrupted'.
+func ClaimableStatuses() string {
+	var q []string
+	for _, s := range sweep.Statuses() {
+		if s == sweep.StatusPending || s.Retried() {
+			q = append(q, "'"+string(s)+"'")
+		}
+	}
+	return strings.Join(q, ", ")
+}

@@ -40,3 +40,9 @@ func TestViews(t *testing.T) {
 		t.Error("an unknown template function: no error")
 	}
 }
+
+func TestClaimableStatuses(t *testing.T) {
+	if got := ClaimableStatuses(); got != "'pending', 'failed', 'interrupted'" {
+		t.Errorf("ClaimableStatuses() = %s", got)
+	}
+}

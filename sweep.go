@@ -39,6 +39,13 @@ type Sweep struct {
 	Hash        string     // hex SHA-256 of Source
 	Reference   *Reference // published figures to compare with; nil if none
 	Runs        []RunSpec
+
+	// Search is the adaptive search of a [tpe] sweep, whose Runs are
+	// then empty: its configurations are made while it runs. nil for
+	// grid and random sweeps.
+	Search *Search
+	// Prune stops configurations early; nil trains every run to the end.
+	Prune *Prune
 }
 
 // Reference is a published result a sweep sets out to reproduce, such as
@@ -71,13 +78,14 @@ const (
 	StatusDone        Status = "done"        // trained to the last epoch; never run again
 	StatusFailed      Status = "failed"      // stopped by an error; tried again
 	StatusInterrupted Status = "interrupted" // stopped by a signal; tried again
+	StatusPruned      Status = "pruned"      // stopped early by the sweep's [prune] rule; finished, never run again
 )
 
 // Statuses lists every status, in the order tables and counts show them.
 // Filters, counts, the report and the database's CHECK constraint all use
 // this list (a store test compares the constraint with it).
 func Statuses() []Status {
-	return []Status{StatusDone, StatusRunning, StatusPending, StatusFailed, StatusInterrupted}
+	return []Status{StatusDone, StatusRunning, StatusPending, StatusFailed, StatusInterrupted, StatusPruned}
 }
 
 // ZeroCounts returns a count of runs by status with every status present
@@ -96,7 +104,11 @@ func (s Status) Retried() bool { return s == StatusFailed || s == StatusInterrup
 
 // Ended reports whether a run in this status has stopped training, for good
 // or until it is retried.
-func (s Status) Ended() bool { return s == StatusDone || s.Retried() }
+func (s Status) Ended() bool { return s.Finished() || s.Retried() }
+
+// Finished reports whether a run in this status is complete for good:
+// done, or pruned (stopped early on purpose, its epochs kept).
+func (s Status) Finished() bool { return s == StatusDone || s == StatusPruned }
 
 // SplitMetrics are one split's metrics after one epoch. For the train split
 // they are averaged over the epoch's batches as they trained; for the test

@@ -62,6 +62,7 @@ type RunSpec struct {
 	ID       string // RunID(Sweep, Settings)
 	Sweep    string
 	Settings Settings
+	Trial    int // Trial is the 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
 
 	// Checkpoint, as Claim returns a run, is the checkpoint of an earlier
 	// attempt's last recorded epoch (model.Trainer.Checkpoint) to resume
@@ -254,6 +255,8 @@ type RunResult struct {
 	Final        SplitMetrics // test split, last recorded epoch; zero when EpochsDone is 0
 	TrainSeconds float64      // summed over recorded epochs
 	Error        string
+	Trial        int    // 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
+	ReusedFrom   string // id of the done run of another sweep whose epochs this run reused instead of training; "" if trained
 	Host         string
 	Version      string
 	Started      time.Time // zero until claimed
@@ -282,4 +285,6 @@ type SweepInfo struct {
 	Seconds     float64        // training time summed over all runs
 	FirstStart  time.Time      // earliest run start; zero if none
 	LastFinish  time.Time      // latest run end; zero if none
+	Search      *Search        // the adaptive search of a tpe sweep; nil otherwise
+	Prune       *Prune         // the early-stopping rule; nil if none
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"sweep"
+	"sweep/store/schema"
 )
 
 // Sweeps returns every recorded sweep by name, with run counts for every
@@ -31,7 +32,7 @@ func (db *DB) Sweeps(ctx context.Context) ([]sweep.SweepInfo, error) {
 
 func sweepInfos(ctx context.Context, tx pgx.Tx) ([]sweep.SweepInfo, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT s.name, s.description, s.file, s.source, s.hash, s.updated_at,
+		SELECT s.name, s.description, s.file, s.source, s.hash, s.updated_at, s.search, s.prune,
 			(SELECT min(r.started_at) FROM runs r WHERE r.sweep = s.name),
 			(SELECT max(r.finished_at) FROM runs r WHERE r.sweep = s.name),
 			(SELECT coalesce(sum(e.seconds), 0.0) FROM epochs e JOIN runs r ON r.id = e.run_id
@@ -46,10 +47,13 @@ func sweepInfos(ctx context.Context, tx pgx.Tx) ([]sweep.SweepInfo, error) {
 	index := map[string]int{}
 	for rows.Next() {
 		var si sweep.SweepInfo
-		var updated, first, last *string
+		var updated, search, prune, first, last *string
 		if err := rows.Scan(&si.Name, &si.Description, &si.File, &si.Source, &si.Hash,
-			&updated, &first, &last, &si.Seconds); err != nil {
+			&updated, &search, &prune, &first, &last, &si.Seconds); err != nil {
 			return nil, err
+		}
+		if si.Search, si.Prune, err = schema.DecodeAdaptive(str(search), str(prune)); err != nil {
+			return nil, fmt.Errorf("sweep %q: %w", si.Name, err)
 		}
 		if si.UpdatedAt, err = parseTime(updated); err != nil {
 			return nil, err
@@ -159,8 +163,8 @@ func runOrder(prefix string) string {
 
 var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
-	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, host, version,
-	started_at, finished_at`
+	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, trial, reused_from,
+	host, version, started_at, finished_at`
 
 // Runs returns the runs f selects, from the run_results view, ordered by
 // sweep, then settings, then seed.
@@ -238,11 +242,12 @@ func queryRuns(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]swe
 		var epochsDone int64
 		var testEpoch, samples *int64
 		var nll, acc, mse, r2, sacc, snll, spstd *float64
-		var errText, host, version, started, finished *string
+		var errText, reused, host, version, started, finished *string
+		var trial int64
 		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &epochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
-			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {
+			&samples, &r.TrainSeconds, &errText, &trial, &reused, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
 		r.Status = sweep.Status(status)
@@ -262,7 +267,8 @@ func queryRuns(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]swe
 				r.Final.Samples = int(*samples)
 			}
 		}
-		r.Error, r.Host, r.Version = str(errText), str(host), str(version)
+		r.Error, r.ReusedFrom, r.Host, r.Version = str(errText), str(reused), str(host), str(version)
+		r.Trial = int(trial)
 		if r.Started, err = parseTime(started); err != nil {
 			return nil, err
 		}

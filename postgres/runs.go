@@ -40,16 +40,16 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 	if ref := sw.Reference; ref != nil {
 		refLabel, refEpoch, refAcc, refR2 = ref.Label, int64(ref.Epoch), nullFloat(ref.DigitAccuracy), nullFloat(ref.SumR2)
 	}
+	search, prune, err := schema.EncodeAdaptive(sw)
+	if err != nil {
+		return err
+	}
 	now := formatTime(db.now())
-	insertRun := `
-		INSERT INTO runs (id, sweep, config_key, ` + sweep.SettingColumns("", "seed") + `, created_at)
-		VALUES ($1, $2, $3, ` + placeholders(4, len(sweep.SettingDefs())+1) + `)
-		ON CONFLICT (id) DO NOTHING`
 	return db.write(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO sweeps (name, description, file, source, hash,
-				ref_label, ref_epoch, ref_digit_accuracy, ref_sum_r2, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+				ref_label, ref_epoch, ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
 			ON CONFLICT (name) DO UPDATE SET
 				description = excluded.description,
 				file = excluded.file,
@@ -59,23 +59,33 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 				ref_epoch = excluded.ref_epoch,
 				ref_digit_accuracy = excluded.ref_digit_accuracy,
 				ref_sum_r2 = excluded.ref_sum_r2,
+				search = excluded.search,
+				prune = excluded.prune,
 				updated_at = excluded.updated_at`,
 			sw.Name, sw.Description, sw.File, sw.Source, sw.Hash,
-			refLabel, refEpoch, refAcc, refR2, now)
+			refLabel, refEpoch, refAcc, refR2, search, prune, now)
 		if err != nil {
 			return err
 		}
-		// The runs go in one batch (one round trip), in the sweep's order,
-		// which every process saving the same sweep shares: concurrent
-		// saves wait for each other's rows in the same order, never in a
-		// cycle.
-		b := &pgx.Batch{}
-		for _, r := range sw.Runs {
-			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, r.Settings.ColumnValues()...)
-			b.Queue(insertRun, append(args, now)...)
-		}
-		return sendBatch(ctx, tx, b, func(i int) string { return "run " + sw.Runs[i].ID })
+		return insertRuns(ctx, tx, sw.Name, sw.Runs, now)
 	})
+}
+
+// insertRuns adds the runs the database does not have yet as pending. They
+// go in one batch (one round trip), in the given order, which every
+// process saving the same sweep shares: concurrent saves wait for each
+// other's rows in the same order, never in a cycle.
+func insertRuns(ctx context.Context, tx pgx.Tx, sweepName string, runs []sweep.RunSpec, now string) error {
+	insertRun := `
+		INSERT INTO runs (id, sweep, config_key, trial, ` + sweep.SettingColumns("", "seed") + `, created_at)
+		VALUES ($1, $2, $3, $4, ` + placeholders(5, len(sweep.SettingDefs())+1) + `)
+		ON CONFLICT (id) DO NOTHING`
+	b := &pgx.Batch{}
+	for _, r := range runs {
+		args := append([]any{r.ID, sweepName, sweep.ConfigKey(r.Settings), int64(r.Trial)}, r.Settings.ColumnValues()...)
+		b.Queue(insertRun, append(args, now)...)
+	}
+	return sendBatch(ctx, tx, b, func(i int) string { return "run " + runs[i].ID })
 }
 
 // sendBatch sends b and checks each statement's result; what names the

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"sweep"
+	"sweep/store/schema"
 )
 
 // Sweeps returns every recorded sweep by name, with run counts for every
@@ -47,7 +48,7 @@ func (db *DB) Sweep(ctx context.Context, name string) (sweep.SweepInfo, error) {
 // sweepInfos reads the sweep named name, or all sweeps if name is "".
 func sweepInfos(ctx context.Context, tx *sql.Tx, name string) ([]sweep.SweepInfo, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT s.name, s.description, s.file, s.source, s.hash, s.updated_at,
+		SELECT s.name, s.description, s.file, s.source, s.hash, s.updated_at, s.search, s.prune,
 			(SELECT min(r.started_at) FROM runs r WHERE r.sweep = s.name),
 			(SELECT max(r.finished_at) FROM runs r WHERE r.sweep = s.name),
 			(SELECT total(e.seconds) FROM epochs e JOIN runs r ON r.id = e.run_id
@@ -63,10 +64,13 @@ func sweepInfos(ctx context.Context, tx *sql.Tx, name string) ([]sweep.SweepInfo
 	index := map[string]int{}
 	for rows.Next() {
 		var si sweep.SweepInfo
-		var updated, first, last sql.NullString
+		var updated, search, prune, first, last sql.NullString
 		if err := rows.Scan(&si.Name, &si.Description, &si.File, &si.Source, &si.Hash,
-			&updated, &first, &last, &si.Seconds); err != nil {
+			&updated, &search, &prune, &first, &last, &si.Seconds); err != nil {
 			return nil, err
+		}
+		if si.Search, si.Prune, err = schema.DecodeAdaptive(search.String, prune.String); err != nil {
+			return nil, fmt.Errorf("sweep %q: %w", si.Name, err)
 		}
 		if si.UpdatedAt, err = parseTime(updated); err != nil {
 			return nil, err
@@ -177,8 +181,8 @@ var runOrder = `sweep, ` + sweep.SettingColumns("", "seed") + `, run_id`
 
 var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
-	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, host, version,
-	started_at, finished_at`
+	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, trial, reused_from,
+	host, version, started_at, finished_at`
 
 // Runs returns the runs f selects, from the run_results view, ordered by
 // sweep, then settings, then seed. Final metrics that are NULL are NaN,
@@ -268,11 +272,11 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 		var testEpoch sql.NullInt64
 		var nll, acc, mse, r2, sacc, snll, spstd sql.NullFloat64
 		var samples sql.NullInt64
-		var errText, host, version, started, finished sql.NullString
+		var errText, reused, host, version, started, finished sql.NullString
 		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
-			&samples, &r.TrainSeconds, &errText, &host, &version, &started, &finished)...); err != nil {
+			&samples, &r.TrainSeconds, &errText, &r.Trial, &reused, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
 		r.Status = sweep.Status(status)
@@ -289,7 +293,7 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 				Samples:       int(samples.Int64),
 			}
 		}
-		r.Error, r.Host, r.Version = errText.String, host.String, version.String
+		r.Error, r.ReusedFrom, r.Host, r.Version = errText.String, reused.String, host.String, version.String
 		if r.Started, err = parseTime(started); err != nil {
 			return nil, err
 		}

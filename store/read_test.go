@@ -74,11 +74,11 @@ func TestSweeps(t *testing.T) {
 	demo, small := got[0], got[1]
 	// 18 runs: regression lr 0.1 → failed, interrupted, pending;
 	// classify lr 0.1 → running, done, done; the other 12 done.
-	wantDemo := map[sweep.Status]int{"pending": 1, "running": 1, "done": 14, "failed": 1, "interrupted": 1}
+	wantDemo := map[sweep.Status]int{"pending": 1, "running": 1, "done": 14, "failed": 1, "interrupted": 1, "pruned": 0}
 	if !mapsEqual(demo.Counts, wantDemo) {
 		t.Errorf("demo counts = %v, want %v", demo.Counts, wantDemo)
 	}
-	wantSmall := map[sweep.Status]int{"pending": 1, "running": 0, "done": 0, "failed": 0, "interrupted": 0}
+	wantSmall := map[sweep.Status]int{"pending": 1, "running": 0, "done": 0, "failed": 0, "interrupted": 0, "pruned": 0}
 	if !mapsEqual(small.Counts, wantSmall) {
 		t.Errorf("small counts = %v, want %v", small.Counts, wantSmall)
 	}
@@ -267,9 +267,9 @@ func TestCounts(t *testing.T) {
 		ids  []string
 		want map[sweep.Status]int
 	}{
-		{nil, map[sweep.Status]int{"pending": 0, "running": 0, "done": 0, "failed": 0, "interrupted": 0}},
-		{ids(sw), map[sweep.Status]int{"pending": 2, "running": 0, "done": 1, "failed": 1, "interrupted": 0}},
-		{[]string{sw.Runs[0].ID, sw.Runs[0].ID, "x"}, map[sweep.Status]int{"pending": 0, "running": 0, "done": 1, "failed": 0, "interrupted": 0}},
+		{nil, map[sweep.Status]int{"pending": 0, "running": 0, "done": 0, "failed": 0, "interrupted": 0, "pruned": 0}},
+		{ids(sw), map[sweep.Status]int{"pending": 2, "running": 0, "done": 1, "failed": 1, "interrupted": 0, "pruned": 0}},
+		{[]string{sw.Runs[0].ID, sw.Runs[0].ID, "x"}, map[sweep.Status]int{"pending": 0, "running": 0, "done": 1, "failed": 0, "interrupted": 0, "pruned": 0}},
 	} {
 		got, err := db.Counts(ctx, tc.ids)
 		if err != nil {

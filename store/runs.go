@@ -40,12 +40,16 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 	if ref := sw.Reference; ref != nil {
 		refLabel, refEpoch, refAcc, refR2 = ref.Label, ref.Epoch, nullFloat(ref.DigitAccuracy), nullFloat(ref.SumR2)
 	}
+	search, prune, err := schema.EncodeAdaptive(sw)
+	if err != nil {
+		return err
+	}
 	now := formatTime(db.now())
 	return db.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO sweeps (name, description, file, source, hash,
-				ref_label, ref_epoch, ref_digit_accuracy, ref_sum_r2, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ref_label, ref_epoch, ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET
 				description = excluded.description,
 				file = excluded.file,
@@ -55,29 +59,36 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 				ref_epoch = excluded.ref_epoch,
 				ref_digit_accuracy = excluded.ref_digit_accuracy,
 				ref_sum_r2 = excluded.ref_sum_r2,
+				search = excluded.search,
+				prune = excluded.prune,
 				updated_at = excluded.updated_at`,
 			sw.Name, sw.Description, sw.File, sw.Source, sw.Hash,
-			refLabel, refEpoch, refAcc, refR2, now, now)
+			refLabel, refEpoch, refAcc, refR2, search, prune, now, now)
 		if err != nil {
 			return err
 		}
-		nSettings := len(sweep.SettingDefs())
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO runs (id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, created_at)
-			VALUES (?, ?, ?, `+strings.Repeat("?, ", nSettings)+`?)
-			ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range sw.Runs {
-			args := append([]any{r.ID, sw.Name, sweep.ConfigKey(r.Settings)}, r.Settings.ColumnValues()...)
-			if _, err := stmt.ExecContext(ctx, append(args, now)...); err != nil {
-				return fmt.Errorf("run %s: %w", r.ID, err)
-			}
-		}
-		return nil
+		return insertRuns(ctx, tx, sw.Name, sw.Runs, now)
 	})
+}
+
+// insertRuns adds the runs the database does not have yet as pending.
+func insertRuns(ctx context.Context, tx *sql.Tx, sweepName string, runs []sweep.RunSpec, now string) error {
+	nSettings := len(sweep.SettingDefs())
+	stmt, err := tx.PrepareContext(ctx, `
+		INSERT INTO runs (id, sweep, config_key, trial, `+sweep.SettingColumns("", "seed")+`, created_at)
+		VALUES (?, ?, ?, ?, `+strings.Repeat("?, ", nSettings)+`?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range runs {
+		args := append([]any{r.ID, sweepName, sweep.ConfigKey(r.Settings), r.Trial}, r.Settings.ColumnValues()...)
+		if _, err := stmt.ExecContext(ctx, append(args, now)...); err != nil {
+			return fmt.Errorf("run %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 // claimable is the condition under which a run may be claimed; :now is

@@ -171,6 +171,15 @@ func (db *DB) migrate(ctx context.Context) error {
 			}
 		}
 		if have < len(ms) {
+			// A migration may edit the schema's text (005_search does):
+			// a new schema_version makes every connection re-read it.
+			var sv int
+			if err := tx.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&sv); err != nil {
+				return fmt.Errorf("read schema_version: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA schema_version = %d`, sv+1)); err != nil {
+				return fmt.Errorf("set schema_version: %w", err)
+			}
 			if _, err := tx.ExecContext(ctx, views); err != nil {
 				return fmt.Errorf("%s: %w", path.Base(viewsFile), err)
 			}

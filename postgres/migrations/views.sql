@@ -31,6 +31,8 @@ SELECT
 	t.samples AS test_samples,
 	(SELECT coalesce(sum(e.seconds), 0.0) FROM epochs e WHERE e.run_id = r.id AND e.split = 'train') AS train_seconds,
 	r.config_key,
+	r.trial,
+	r.reused_from,
 	r.error,
 	r.host,
 	r.version,
@@ -63,24 +65,31 @@ SELECT
 FROM epochs e
 JOIN runs r ON r.id = e.run_id;
 
--- One row per sweep and configuration (settings but the seed), over the
--- configuration's runs with status 'done'. *_std is the sample standard
+-- One row per sweep and configuration (settings but the seed) that has
+-- finished runs. runs counts its 'done' runs and pruned_runs its 'pruned'
+-- ones (stopped early: their last metrics are not final, so they enter no
+-- mean); the means and *_std are over the done runs, NULL when it has
+-- none. *_std is the sample standard
 -- deviation (stddev_samp, divisor n-1) of the final test metric: NULL when
 -- fewer than two runs have the metric. first_seed is the seed of the
 -- configuration's first run.
 CREATE VIEW config_results AS
 WITH done AS (
-	SELECT r.seq, r.sweep, r.config_key, t.accuracy AS acc, t.r2, t.sum_accuracy AS sum_acc
+	SELECT r.seq, r.sweep, r.config_key, r.status = 'done' AS done,
+		CASE WHEN r.status = 'done' THEN t.accuracy END AS acc,
+		CASE WHEN r.status = 'done' THEN t.r2 END AS r2,
+		CASE WHEN r.status = 'done' THEN t.sum_accuracy END AS sum_acc
 	FROM runs r
 	LEFT JOIN epochs t
 		ON t.run_id = r.id AND t.split = 'test'
 		AND t.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'test')
-	WHERE r.status = 'done'
+	WHERE r.status IN ('done', 'pruned')
 ), agg AS (
 	SELECT
 		sweep, config_key,
 		min(seq) AS first_seq,
-		count(*) AS runs,
+		count(*) FILTER (WHERE done) AS runs,
+		count(*) FILTER (WHERE NOT done) AS pruned_runs,
 		avg(acc) AS acc_mean, stddev_samp(acc) AS acc_std,
 		avg(r2) AS r2_mean, stddev_samp(r2) AS r2_std,
 		avg(sum_acc) AS sum_acc_mean, stddev_samp(sum_acc) AS sum_acc_std
@@ -93,6 +102,7 @@ SELECT
 	{{config "f."}},
 	f.seed AS first_seed,
 	a.runs,
+	a.pruned_runs,
 	a.acc_mean,
 	a.acc_std,
 	a.r2_mean,

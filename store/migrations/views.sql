@@ -34,6 +34,8 @@ SELECT
 	t.samples AS test_samples,
 	(SELECT total(e.seconds) FROM epochs e WHERE e.run_id = r.id AND e.split = 'train') AS train_seconds,
 	r.config_key,
+	r.trial,
+	r.reused_from,
 	r.error,
 	r.host,
 	r.version,
@@ -66,10 +68,12 @@ SELECT
 FROM epochs e
 JOIN runs r ON r.id = e.run_id;
 
--- One row per sweep and configuration (settings but the seed), over the
--- configuration's runs with status 'done'. *_std is the sample standard
--- deviation (divisor n-1) of the final test metric; NULL when fewer than two
--- runs have the metric.
+-- One row per sweep and configuration (settings but the seed) that has
+-- finished runs. runs counts its 'done' runs and pruned_runs its 'pruned'
+-- ones (stopped early: their last metrics are not final, so they enter no
+-- mean); the means and *_std are over the done runs, NULL when it has
+-- none. *_std is the sample standard deviation (divisor n-1) of the final
+-- test metric; NULL when fewer than two runs have the metric.
 --
 -- The square root is computed here with Newton's method in a recursive CTE,
 -- not with sqrt(): the Go driver's SQLite is built without the math
@@ -78,19 +82,23 @@ JOIN runs r ON r.id = e.run_id;
 -- so the smallest iterate is the root to within rounding.
 CREATE VIEW config_results AS
 WITH RECURSIVE
-	done (seq, sweep, config_key, acc, r2, sum_acc) AS (
-		SELECT r.rowid, r.sweep, r.config_key, t.accuracy, t.r2, t.sum_accuracy
+	done (seq, sweep, config_key, done, acc, r2, sum_acc) AS (
+		SELECT r.rowid, r.sweep, r.config_key, r.status = 'done',
+			CASE WHEN r.status = 'done' THEN t.accuracy END,
+			CASE WHEN r.status = 'done' THEN t.r2 END,
+			CASE WHEN r.status = 'done' THEN t.sum_accuracy END
 		FROM runs r
 		LEFT JOIN epochs t
 			ON t.run_id = r.id AND t.split = 'test'
 			AND t.epoch = (SELECT max(e.epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'test')
-		WHERE r.status = 'done'
+		WHERE r.status IN ('done', 'pruned')
 	),
 	mean AS (
 		SELECT
 			sweep, config_key,
 			min(seq) AS first_seq,
-			count(*) AS runs,
+			sum(done) AS runs,
+			count(*) - sum(done) AS pruned_runs,
 			count(acc) AS acc_n, avg(acc) AS acc_mean,
 			count(r2) AS r2_n, avg(r2) AS r2_mean,
 			count(sum_acc) AS sum_acc_n, avg(sum_acc) AS sum_acc_mean
@@ -99,7 +107,7 @@ WITH RECURSIVE
 	),
 	var AS (
 		SELECT
-			m.sweep, m.config_key, m.first_seq, m.runs,
+			m.sweep, m.config_key, m.first_seq, m.runs, m.pruned_runs,
 			m.acc_mean, m.r2_mean, m.sum_acc_mean,
 			CASE WHEN m.acc_n > 1
 				THEN total((d.acc - m.acc_mean) * (d.acc - m.acc_mean)) / (m.acc_n - 1) END AS acc_var,
@@ -131,6 +139,7 @@ SELECT
 	{{config "f."}},
 	f.seed AS first_seed,
 	v.runs,
+	v.pruned_runs,
 	v.acc_mean,
 	CASE WHEN v.acc_var > 0 THEN ra.x WHEN v.acc_var = 0 THEN 0.0 END AS acc_std,
 	v.r2_mean,

@@ -8,6 +8,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -87,4 +88,57 @@ func ClaimableStatuses() string {
 		}
 	}
 	return strings.Join(q, ", ")
+}
+
+// EncodeAdaptive is how a sweep's [tpe] search and [prune] rule are stored
+// in the sweeps table's search and prune columns: JSON text, or nil (NULL)
+// when the sweep has none.
+func EncodeAdaptive(sw sweep.Sweep) (search, prune any, err error) {
+	if sw.Search != nil {
+		b, err := json.Marshal(sw.Search)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode search: %w", err)
+		}
+		search = string(b)
+	}
+	if sw.Prune != nil {
+		b, err := json.Marshal(sw.Prune)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode prune: %w", err)
+		}
+		prune = string(b)
+	}
+	return search, prune, nil
+}
+
+// DecodeAdaptive reads what EncodeAdaptive stored; "" gives nil. A choice's
+// values come back with their setting's Go type (JSON has one number
+// type: an integer setting's choices are made int64 again).
+func DecodeAdaptive(search, prune string) (*sweep.Search, *sweep.Prune, error) {
+	var s *sweep.Search
+	var p *sweep.Prune
+	if search != "" {
+		s = new(sweep.Search)
+		if err := json.Unmarshal([]byte(search), s); err != nil {
+			return nil, nil, fmt.Errorf("decode search: %w", err)
+		}
+		for i, par := range s.Params {
+			def, ok := sweep.LookupSetting(par.Key)
+			if !ok {
+				return nil, nil, fmt.Errorf("decode search: unknown setting %q", par.Key)
+			}
+			for j, c := range par.Choices {
+				if f, isNum := c.(float64); isNum && def.Kind == sweep.KindInt {
+					s.Params[i].Choices[j] = int64(f)
+				}
+			}
+		}
+	}
+	if prune != "" {
+		p = new(sweep.Prune)
+		if err := json.Unmarshal([]byte(prune), p); err != nil {
+			return nil, nil, fmt.Errorf("decode prune: %w", err)
+		}
+	}
+	return s, p, nil
 }

@@ -332,7 +332,7 @@ func testSaveSweep(t *testing.T, b Backend, clk *Clock) {
 	if len(infos) != 1 || infos[0].Name != "s" || infos[0].Description != "edited" {
 		t.Fatalf("sweeps: %+v", infos)
 	}
-	want := map[sweep.Status]int{sweep.StatusDone: 1, sweep.StatusPending: 3, sweep.StatusRunning: 0, sweep.StatusFailed: 0, sweep.StatusInterrupted: 0}
+	want := map[sweep.Status]int{sweep.StatusDone: 1, sweep.StatusPending: 3, sweep.StatusRunning: 0, sweep.StatusFailed: 0, sweep.StatusInterrupted: 0, sweep.StatusPruned: 0}
 	if fmt.Sprint(infos[0].Counts) != fmt.Sprint(want) {
 		t.Errorf("counts %v, want %v", infos[0].Counts, want)
 	}
@@ -830,7 +830,7 @@ func testCounts(t *testing.T, b Backend, clk *Clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[sweep.Status]int{sweep.StatusDone: 6, sweep.StatusRunning: 1, sweep.StatusPending: 1, sweep.StatusFailed: 1, sweep.StatusInterrupted: 1}
+	want := map[sweep.Status]int{sweep.StatusDone: 6, sweep.StatusRunning: 1, sweep.StatusPending: 1, sweep.StatusFailed: 1, sweep.StatusInterrupted: 1, sweep.StatusPruned: 0}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("counts %v, want %v", counts, want)
 	}

@@ -174,6 +174,18 @@ type Store interface {
 	// its last checkpoint (its trained weights). A run failed with an
 	// error that begins "diverged" loses it: it restarts from scratch.
 	Finish(ctx context.Context, runID string, owner Owner, status Status, errText string) error
+
+	// Release ends the lease of a run that is still running under the
+	// owner with ID ownerID, so that Claim may take it over at once; for
+	// an owner known to be dead. ok is false, and nothing changes, when
+	// the run is not running under that owner any more.
+	Release(ctx context.Context, runID, ownerID string) (ok bool, err error)
+
+	// DropCheckpoints deletes the checkpoints of the runs of sweepName
+	// (every sweep if "") whose status is in statuses, and compacts the
+	// database where the backend can. It returns how many it deleted and
+	// their bytes. Running runs' checkpoints are never deleted.
+	DropCheckpoints(ctx context.Context, sweepName string, statuses []Status) (n int, bytes int64, err error)
 }
 
 // Reader is the reading half of a Store: what `sweep ls`, `runs`, `show`,
@@ -208,6 +220,10 @@ type Reader interface {
 	// every status present.
 	Counts(ctx context.Context, ids []string) (map[Status]int, error)
 
+	// Holders lists the runs among ids that are running, with the
+	// process holding each and when its lease ends, in id order.
+	Holders(ctx context.Context, ids []string) ([]Holder, error)
+
 	// View returns one of the views people query (run_results,
 	// epoch_results, config_results) as column names and rows.
 	View(ctx context.Context, name string) (cols []string, rows [][]any, err error)
@@ -239,6 +255,16 @@ type Owner struct {
 	ID      string // unique per process, e.g. host:pid:random
 	Host    string
 	Version string // program version (VCS revision where known)
+}
+
+// Holder is a running run's claim: who trains it and until when its
+// lease holds without a heartbeat.
+type Holder struct {
+	RunID   string
+	Sweep   string
+	Owner   string // Owner.ID of the process
+	Host    string
+	Expires time.Time // zero if the lease was released
 }
 
 // ErrLeaseLost is returned when a run's lease was taken over by another owner.

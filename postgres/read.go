@@ -465,3 +465,39 @@ func (db *DB) Checkpoint(ctx context.Context, runID string) (epoch int, data []b
 	}
 	return epoch, data, nil
 }
+
+// Holders lists the runs among ids that are running, with their owners and
+// lease ends, in id order.
+func (db *DB) Holders(ctx context.Context, ids []string) ([]sweep.Holder, error) {
+	var out []sweep.Holder
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := db.read(ctx, func(tx pgx.Tx) error {
+		out = nil
+		rows, err := tx.Query(ctx, `
+			SELECT id, sweep, coalesce(owner, ''), coalesce(host, ''), lease_expires FROM runs
+			WHERE status = 'running' AND id = ANY($1)
+			ORDER BY id COLLATE "C"`, ids)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h sweep.Holder
+			var expires *string
+			if err := rows.Scan(&h.RunID, &h.Sweep, &h.Owner, &h.Host, &expires); err != nil {
+				return err
+			}
+			if h.Expires, err = parseTime(expires); err != nil {
+				return err
+			}
+			out = append(out, h)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list holders in %s: %w", db.loc, err)
+	}
+	return out, nil
+}

@@ -386,3 +386,41 @@ func (db *DB) Finish(ctx context.Context, runID string, owner sweep.Owner, statu
 	}
 	return nil
 }
+
+// Release ends the lease of a run still running under ownerID (one known
+// to be dead), so that the next Claim may take it over.
+func (db *DB) Release(ctx context.Context, runID, ownerID string) (bool, error) {
+	var n int64
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE runs SET lease_expires = NULL
+			WHERE id = $1 AND status = 'running' AND owner = $2`, runID, ownerID)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("postgres: release run %s in %s: %w", runID, db.loc, err)
+	}
+	return n == 1, nil
+}
+
+// DropCheckpoints deletes the checkpoints of the runs of sweepName (every
+// sweep if "") in the given statuses, never of running runs. The space
+// returns to PostgreSQL's free space map (autovacuum), not to the disk.
+func (db *DB) DropCheckpoints(ctx context.Context, sweepName string, statuses []sweep.Status) (int, int64, error) {
+	var n, bytes int64
+	names := schema.NotRunning(statuses)
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `
+			WITH gone AS (
+				DELETE FROM checkpoints c USING runs r
+				WHERE c.run_id = r.id AND ($1 = '' OR r.sweep = $1) AND r.status = ANY($2)
+				RETURNING octet_length(c.data) AS size
+			)
+			SELECT count(*), coalesce(sum(size), 0) FROM gone`, sweepName, names).Scan(&n, &bytes)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres: drop checkpoints in %s: %w", db.loc, err)
+	}
+	return int(n), bytes, nil
+}

@@ -360,3 +360,54 @@ func (db *DB) Finish(ctx context.Context, runID string, owner sweep.Owner, statu
 	}
 	return nil
 }
+
+// Release ends the lease of a run still running under ownerID (one known
+// to be dead), so that the next Claim may take it over.
+func (db *DB) Release(ctx context.Context, runID, ownerID string) (bool, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE runs SET lease_expires = NULL
+			WHERE id = ? AND status = 'running' AND owner = ?`, runID, ownerID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: release run %s in %s: %w", runID, db.path, err)
+	}
+	return n == 1, nil
+}
+
+// DropCheckpoints deletes the checkpoints of the runs of sweepName (every
+// sweep if "") in the given statuses, never of running runs, and then
+// compacts the file (VACUUM) so that it shrinks.
+func (db *DB) DropCheckpoints(ctx context.Context, sweepName string, statuses []sweep.Status) (int, int64, error) {
+	var n, bytes int64
+	names := schema.NotRunning(statuses)
+	statusJSON, err := json.Marshal(names)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		const which = `SELECT id FROM runs
+			WHERE (:sweep = '' OR sweep = :sweep) AND status IN (SELECT value FROM json_each(:statuses))`
+		args := []any{sql.Named("sweep", sweepName), sql.Named("statuses", string(statusJSON))}
+		if err := tx.QueryRowContext(ctx, `
+			SELECT count(*), coalesce(sum(length(data)), 0) FROM checkpoints
+			WHERE run_id IN (`+which+`)`, args...).Scan(&n, &bytes); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE run_id IN (`+which+`)`, args...)
+		return err
+	})
+	if err == nil && n > 0 {
+		_, err = db.rw.ExecContext(ctx, `VACUUM`)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: drop checkpoints in %s: %w", db.path, err)
+	}
+	return int(n), bytes, nil
+}

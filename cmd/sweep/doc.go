@@ -15,6 +15,7 @@
 //	export   write the result views as CSV or JSON
 //	report   write a self-contained HTML report with figures
 //	serve    live web UI over the database, read-only (localhost)
+//	gc       delete stored checkpoints to make the database small
 //	copy     copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)
 //	train    train one run and print its metrics, without a database
 //	predict  read pictures of digits and print what a trained model sees
@@ -38,10 +39,14 @@
 // running the same files again trains only what is not done: finished runs
 // are skipped, failed and interrupted ones retried, new grid points added.
 // Several 'sweep run' processes may share one database. A claimed run holds
-// a lease that its process renews while training; when a process dies the
-// lease expires (--lease) and the next 'sweep run' takes the run over.
-// SIGINT or SIGTERM stops training within a batch and marks the runs in
-// flight interrupted. Every epoch's train and test metrics are written in
+// a lease that its process renews while training. When a process dies, a
+// 'sweep run' on the same host notices at once (the owner's pid and
+// process start time are in the claim) and takes its runs over; elsewhere
+// the lease expires (--lease) first. A 'sweep run' that finds only runs
+// other live processes hold waits for them, so its exit status 0 means
+// every run is finished; --no-wait leaves them (exit status 3). SIGINT or
+// SIGTERM stops training within a batch and marks the runs in flight
+// interrupted. Every epoch's train and test metrics are written in
 // one transaction. People query the database with sqlite3 or psql through
 // the views run_results, epoch_results and config_results (README.md).
 //
@@ -63,13 +68,15 @@
 // safetensors with the PyTorch module's names, which 'sweep predict
 // --weights FILE' reads; 'sweep predict --run RUN' reads them from the
 // database. 'sweep run' stores a checkpoint with every epoch, so a run
-// taken up again resumes after its last recorded epoch.
+// taken up again resumes after its last recorded epoch, bit-identical to
+// one never stopped; 'sweep gc' deletes checkpoints no longer wanted.
 //
 // # Exit status
 //
 // 0 when everything asked for is done; 1 when a run failed or was
 // interrupted, or on another error; 2 for a bad command line or an invalid
-// sweep file, in which case nothing was written.
+// sweep file, in which case nothing was written; 3 when 'sweep run
+// --no-wait' left runs that other live processes hold.
 //
 // # Data
 //

@@ -35,6 +35,7 @@ func commands() []command {
 		{"export", "write the result views as CSV or JSON", cmdExport},
 		{"report", "write a self-contained HTML report with figures", cmdReport},
 		{"serve", "live web UI over the database, read-only (localhost)", cmdServe},
+		{"gc", "delete stored checkpoints to make the database small", cmdGC},
 		{"copy", "copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)", cmdCopy},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
 		{"predict", "read pictures of digits and print what a trained model sees", cmdPredict},
@@ -92,7 +93,8 @@ Typical session:
   sqlite3 sweep.db 'select * from config_results'
 
 Exit status: 0 all done, 1 some runs failed or were interrupted (or another
-error), 2 bad usage or an invalid sweep file.
+error), 2 bad usage or an invalid sweep file, 3 'sweep run --no-wait' left
+runs that other live processes hold.
 `)
 }
 
@@ -108,6 +110,12 @@ type runsFailedError struct{ msg string }
 
 func (e runsFailedError) Error() string { return e.msg }
 
+// runsHeldError marks a 'sweep run --no-wait' that left runs other live
+// processes hold: exit status 3.
+type runsHeldError struct{ msg string }
+
+func (e runsHeldError) Error() string { return e.msg }
+
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -116,6 +124,10 @@ func exitCode(err error, stderr io.Writer) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return 2
+	}
+	var he runsHeldError
+	if errors.As(err, &he) {
+		return 3
 	}
 	return 1
 }

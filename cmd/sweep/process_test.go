@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -195,124 +193,4 @@ func checkComplete(t *testing.T, path, sweepName string, runs, epochs int) {
 	if len(eps) != runs*epochs*2 {
 		t.Errorf("%d epoch rows, want %d", len(eps), runs*epochs*2)
 	}
-}
-
-// TestKilledProcessIsTakenOver kills 'sweep run' with SIGKILL in the middle
-// of an epoch; the next 'sweep run' takes the stale run over once its lease
-// has expired and finishes everything, with no epoch duplicated or torn.
-func TestKilledProcessIsTakenOver(t *testing.T) {
-	bin := sweepBinary(t)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "sweep.db")
-	f := writeFile(t, dir, "k.toml", `name = "k"
-repeats = 2
-[train]
-epochs = 2
-train_size = 60000
-sum_hidden = 8
-`)
-	cmd := exec.Command(bin, "run", "-j", "1", "--lease", "2s", "--db", db, "--progress", "none", f)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// The first epoch is recorded; kill halfway through the second one's
-	// training, timed by how long the first took.
-	waitFor(t, "the first epoch", 60*time.Second, func() bool { return epochsRecorded(t, db) >= 1 })
-	first := runsOf(t, db, "k")[0]
-	time.Sleep(secondsDuration(first.TrainSeconds / 2))
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	if r := runsOf(t, db, "k")[0]; r.Status != sweep.StatusRunning || r.EpochsDone != 1 {
-		t.Fatalf("after SIGKILL the first run is %s with %d epochs, want running (stale) with 1: not killed mid-epoch\n%s",
-			r.Status, r.EpochsDone, out.String())
-	}
-	epoch1 := func() string {
-		s := openTestStore(t, db)
-		var at string
-		if err := s.IntegrityCheck(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		_, rows, err := s.View(context.Background(), "epoch_results")
-		if err != nil || len(rows) == 0 {
-			t.Fatal("no epoch rows", err)
-		}
-		for _, r := range rows {
-			at += fmt.Sprint(r...) + ";"
-		}
-		return at
-	}
-	before := epoch1()
-	time.Sleep(2100 * time.Millisecond) // let the 2 s lease expire
-	rerun := exec.Command(bin, "run", "-j", "1", "--db", db, "--progress", "none", f)
-	if b, err := rerun.CombinedOutput(); err != nil {
-		t.Fatalf("rerun: %v\n%s", err, b)
-	}
-	checkComplete(t, db, "k", 2, 2)
-	// It resumed after epoch 1 from the checkpoint: epoch 1's rows are the
-	// killed process's, untouched.
-	if after := epoch1(); !strings.HasPrefix(after, before) {
-		t.Errorf("the killed run's epoch 1 rows changed: it restarted instead of resuming\nbefore %s\nafter  %s", before, after)
-	}
-	// And it ends bit-identical to the same runs trained without a stop.
-	fresh := filepath.Join(dir, "fresh.db")
-	if b, err := exec.Command(bin, "run", "-j", "1", "--db", fresh, "--progress", "none", f).CombinedOutput(); err != nil {
-		t.Fatalf("uninterrupted run: %v\n%s", err, b)
-	}
-	metricsOf := func(path string) map[string]sweep.SplitMetrics {
-		eps, err := openTestStore(t, path).Epochs(context.Background(), sweep.RunFilter{Sweep: "k"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]sweep.SplitMetrics{}
-		for _, e := range eps {
-			out[fmt.Sprintf("%s/%d/%s", e.RunID, e.Epoch, e.Split)] = e.Metrics
-		}
-		return out
-	}
-	got, want := metricsOf(db), metricsOf(fresh)
-	if len(got) != 8 || fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("resumed runs differ from uninterrupted ones:\n%v\n%v", got, want)
-	}
-}
-
-// TestInterruptMarksRunsAndResumes sends SIGINT: the process stops
-// promptly, exits 1 and marks its run interrupted; the next run resumes.
-func TestInterruptMarksRunsAndResumes(t *testing.T) {
-	bin := sweepBinary(t)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "sweep.db")
-	f := writeFile(t, dir, "i.toml", `name = "i"
-[train]
-epochs = 1
-train_size = 60000
-sum_hidden = 8
-`)
-	cmd := exec.Command(bin, "run", "--db", db, "--progress", "log", f)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the run to start", 30*time.Second, func() bool { return strings.Contains(out.String(), "start ") })
-	time.Sleep(500 * time.Millisecond)
-	sent := time.Now()
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	if took := time.Since(sent); took > 5*time.Second {
-		t.Errorf("took %v to stop after SIGINT", took)
-	}
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit: %v, want status 1\n%s", err, out.String())
-	}
-	if runs := runsOf(t, db, "i"); runs[0].Status != sweep.StatusInterrupted {
-		t.Fatalf("run is %s after SIGINT, want interrupted\n%s", runs[0].Status, out.String())
-	}
-	if b, err := exec.Command(bin, "run", "--db", db, "--progress", "none", f).CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, b)
-	}
-	checkComplete(t, db, "i", 1, 1)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +28,9 @@ type progress struct {
 	avgWork     float64 // training samples per run, averaged over the files' runs
 	workDone    float64 // samples trained by runs that ended in this process
 	active      map[string]*activeRun
-	drawn       int // lines of the live block now on screen
+	heldRuns    []sweep.Holder  // runs other processes hold, while waiting for them
+	heldShown   map[string]bool // held runs already announced in log mode
+	drawn       int             // lines of the live block now on screen
 	lastLog     time.Time
 	stopTicker  chan struct{}
 	tickerEnded sync.WaitGroup
@@ -116,6 +119,7 @@ func (p *progress) stop() {
 func (p *progress) started(run sweep.RunSpec) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.heldRuns = slices.DeleteFunc(p.heldRuns, func(h sweep.Holder) bool { return h.RunID == run.ID })
 	p.active[run.ID] = &activeRun{
 		label:        runLabel(run),
 		epochs:       run.Settings.Epochs,
@@ -157,6 +161,51 @@ func (p *progress) finished(run sweep.RunSpec, status sweep.Status, errText stri
 	}
 	p.event("%s", msg)
 }
+
+// held shows the runs other live processes hold while this one waits for
+// them: in the live block, and as a log line when a run is first seen held.
+func (p *progress) held(hs []sweep.Holder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.heldRuns = hs
+	if p.heldShown == nil {
+		p.heldShown = map[string]bool{}
+	}
+	for _, h := range hs {
+		key := h.RunID + " " + h.Owner
+		if !p.heldShown[key] {
+			p.heldShown[key] = true
+			p.event("wait   %s", holderText(h, time.Now()))
+		}
+	}
+}
+
+// reaped says that a dead local process's run was released.
+func (p *progress) reaped(h sweep.Holder) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.event("takeover %s/%s: its process %s is gone", h.Sweep, shortID(h.RunID), ownerName(h.Owner))
+}
+
+// holderText is "sweep/id held by host:pid, lease 48 s".
+func holderText(h sweep.Holder, now time.Time) string {
+	lease := "lease released"
+	if !h.Expires.IsZero() {
+		lease = fmt.Sprintf("lease %d s", max(0, int(h.Expires.Sub(now).Seconds()+0.5)))
+	}
+	return fmt.Sprintf("%s/%s held by %s, %s", h.Sweep, shortID(h.RunID), ownerName(h.Owner), lease)
+}
+
+// ownerName is an owner ID's host:pid.
+func ownerName(id string) string {
+	parts := strings.Split(id, ":")
+	if len(parts) >= 3 {
+		return strings.Join(parts[:2], ":")
+	}
+	return id
+}
+
+func shortID(id string) string { return id[:min(6, len(id))] }
 
 func (a *activeRun) fraction() float64 {
 	if a.batches == 0 {
@@ -231,6 +280,9 @@ func (p *progress) lines() []string {
 			where = "evaluating on the test set"
 		}
 		out = append(out, fmt.Sprintf("  %s  epoch %d/%d  %s  ETA %s", a.label, a.epoch, a.epochs, where, runETA))
+	}
+	for _, h := range p.heldRuns {
+		out = append(out, "  "+holderText(h, time.Now()))
 	}
 	return out
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -27,11 +24,21 @@ file, or PostgreSQL when --db (or $SWEEP_DB) is a postgres:// URL.
 
 Running the same files again skips finished runs, retries failed and
 interrupted ones and adds only new grid points, so an edited sweep file
-keeps its old results. Several 'sweep run' processes may share one
-database: each claims different runs. A run whose process died is taken
-over once its lease (--lease) has expired. Ctrl-C stops promptly and marks
-the runs in flight interrupted; the next 'sweep run' starts them again
-from epoch 1.
+keeps its old results. Every epoch is recorded with a checkpoint (the
+weights and the optimiser's and generators' state), so a run that is
+stopped in any way resumes after its last recorded epoch and ends
+bit-identical to one that never stopped; a run that failed by diverging
+starts again from epoch 1. Ctrl-C stops promptly and marks the runs in
+flight interrupted.
+
+Several 'sweep run' processes may share one database: each claims
+different runs. A run whose process died is taken over at once if that
+process ran on this host (its pid and start time tell), otherwise once
+its lease (--lease) has expired. When only runs that other live processes
+hold are left, 'sweep run' waits for them, showing who holds each, and
+takes over any whose lease runs out: exit status 0 means every run is
+finished. --no-wait leaves them to their holders and exits with status 3
+(for cluster workers that should stop when there is nothing to claim).
 
 All files are validated before anything is written; an invalid file exits
 with status 2 and leaves the database as it was. The file format is
@@ -47,6 +54,8 @@ Example:
 	threads := fs.Int("threads", 0, "threads per run (0: the cores shared among the -j runs, at least 1 each); results do not depend on it")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
+	noWait := fs.Bool("no-wait", false, "do not wait for runs other live processes hold: exit with status 3 if any are left")
+	checkpoints := fs.Bool("checkpoints", true, "record a checkpoint with every epoch (resume point, and the final weights for 'sweep export --weights'); false: a stopped run restarts at epoch 1 and the database stays small")
 	progressMode := fs.String("progress", "auto", "progress display: auto (a live block on a terminal, log lines otherwise), bar, log or none")
 	if err := fs.parse(args, stdout); err != nil {
 		return err
@@ -115,7 +124,10 @@ Example:
 		test:     model.TestSplit(test),
 		progress: prog,
 		threads:  *threads,
+		noWait:   *noWait,
+		ckpt:     *checkpoints,
 	}
+	r.reapDead(ctx)
 	prog.start(len(ids), counts[sweep.StatusDone], work)
 	var wg sync.WaitGroup
 	for w := 0; w < *jobs; w++ {
@@ -138,6 +150,9 @@ Example:
 	}
 	if ctx.Err() != nil {
 		return runsFailedError{"interrupted: run 'sweep run' with the same files to resume"}
+	}
+	if n := counts[sweep.StatusRunning]; n > 0 && *noWait {
+		return runsHeldError{fmt.Sprintf("%d runs are still held by other processes (--no-wait): see 'sweep runs --status running'", n)}
 	}
 	bad := 0
 	for s, n := range counts {
@@ -164,9 +179,12 @@ type runner struct {
 	test     model.Split
 	progress *progress
 	threads  int // per run
+	noWait   bool
+	ckpt     bool // record checkpoints
 
 	mu                        sync.Mutex
 	tried                     map[string]bool // runs claimed by this process
+	heldElsewhere             map[string]bool // runs other processes held at the last look
 	done, failed, interrupted int
 	err                       error // a store error that stops this process
 }
@@ -181,6 +199,9 @@ func (r *runner) work(ctx context.Context) {
 			return
 		}
 		if !ok {
+			if r.waitForHeld(ctx) {
+				continue
+			}
 			return
 		}
 		r.markTried(run.ID)
@@ -204,19 +225,96 @@ func (r *runner) work(ctx context.Context) {
 	}
 }
 
-// untried lists the runs this process has not claimed yet: a run that
-// failed here is claimable again, but retrying it belongs to the next
-// 'sweep run', not to a loop in this one.
+// untried lists the runs this process has not claimed yet, and those
+// another process holds: a run that failed here is claimable again, but
+// retrying it belongs to the next 'sweep run', not to a loop in this one;
+// one held elsewhere is claimed only when its holder is gone.
 func (r *runner) untried() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]string, 0, len(r.ids))
 	for _, id := range r.ids {
-		if !r.tried[id] {
+		if !r.tried[id] || r.heldElsewhere[id] {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// waitPoll is how often a waiting 'sweep run' looks at the runs others
+// hold.
+const waitPoll = time.Second
+
+// waitForHeld is called when nothing is claimable. If other processes
+// hold runs of these sweeps, it takes over those of dead local processes
+// and otherwise, unless --no-wait, waits a moment showing who holds what;
+// it returns true to try claiming again, false when there is nothing left
+// to wait for.
+func (r *runner) waitForHeld(ctx context.Context) bool {
+	held := r.holdersElsewhere(ctx)
+	if len(held) == 0 || ctx.Err() != nil {
+		return false
+	}
+	if r.reapDead(ctx) > 0 {
+		return true
+	}
+	if r.noWait {
+		return false
+	}
+	r.progress.held(held)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(waitPoll):
+		return true
+	}
+}
+
+// holdersElsewhere lists the runs of these sweeps that other processes
+// hold now, and remembers them as claimable should their holders go.
+func (r *runner) holdersElsewhere(ctx context.Context) []sweep.Holder {
+	hs, err := r.db.Holders(ctx, r.ids)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.fail(err)
+		}
+		return nil
+	}
+	var out []sweep.Holder
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.heldElsewhere = map[string]bool{}
+	for _, h := range hs {
+		if h.Owner != r.owner.ID {
+			out = append(out, h)
+			r.heldElsewhere[h.RunID] = true
+		}
+	}
+	return out
+}
+
+// reapDead releases the runs held by processes of this host that no longer
+// exist, so that they are claimed at once instead of after their lease;
+// it returns how many it released.
+func (r *runner) reapDead(ctx context.Context) int {
+	n := 0
+	for _, h := range r.holdersElsewhere(ctx) {
+		if !ownerGone(h.Owner, r.owner.Host) {
+			continue
+		}
+		ok, err := r.db.Release(ctx, h.RunID, h.Owner)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fail(err)
+			}
+			return n
+		}
+		if ok {
+			r.progress.reaped(h)
+			n++
+		}
+	}
+	return n
 }
 
 func (r *runner) markTried(id string) {
@@ -243,7 +341,7 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 
 	rec := &runRecorder{r: r, run: run, ctx: runCtx}
 	r.progress.started(run)
-	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: true}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: r.ckpt}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
 	cause := context.Cause(runCtx) // set when the heartbeat gave up
 	switch {
 	case err == nil:
@@ -303,18 +401,6 @@ func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
 	}
 	rr.r.progress.epoch(rr.run, m)
 	return nil
-}
-
-// newOwner names this process for leases and the record.
-func newOwner() sweep.Owner {
-	host, _ := os.Hostname()
-	var b [4]byte
-	rand.Read(b[:])
-	return sweep.Owner{
-		ID:      fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:])),
-		Host:    host,
-		Version: programVersion(),
-	}
 }
 
 // programVersion is the VCS revision the binary was built from, where the

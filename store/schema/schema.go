@@ -142,3 +142,15 @@ func DecodeAdaptive(search, prune string) (*sweep.Search, *sweep.Prune, error) {
 	}
 	return s, p, nil
 }
+
+// NotRunning names the statuses as text, leaving out running: whatever a
+// caller asks, a running run's checkpoint is its resume point and stays.
+func NotRunning(statuses []sweep.Status) []string {
+	names := []string{}
+	for _, s := range statuses {
+		if s != sweep.StatusRunning {
+			names = append(names, string(s))
+		}
+	}
+	return names
+}

@@ -273,6 +273,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"RecordEpoch", testRecordEpoch},
 		{"Finish", testFinish},
 		{"ResumeFromCheckpoint", testResumeFromCheckpoint},
+		{"HoldersAndRelease", testHoldersRelease},
+		{"DropCheckpoints", testDropCheckpoints},
 		{"RunsFilterAndOrder", testRunsFilterOrder},
 		{"RunPrefix", testRunPrefix},
 		{"Epochs", testEpochs},
@@ -700,6 +702,116 @@ func testResumeFromCheckpoint(t *testing.T, b Backend, clk *Clock) {
 	}
 	if _, _, err := b.DB.Checkpoint(ctx, sw.Runs[1].ID); !errors.Is(err, sweep.ErrNotFound) {
 		t.Errorf("a run without a checkpoint: %v, want ErrNotFound", err)
+	}
+}
+
+// testHoldersRelease: Holders lists running runs with owner and lease end;
+// Release lets a dead owner's run be claimed before its lease ends, and
+// only while that owner still holds it.
+func testHoldersRelease(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	sw := MakeSweep("held", Seeds(BaseSettings(), 3)...)
+	if err := b.DB.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	ids := IDs(sw)
+	for _, o := range []sweep.Owner{OwnerA, OwnerB} {
+		if _, ok, err := b.DB.Claim(ctx, ids, o, time.Minute); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	hs, err := b.DB.Holders(ctx, append(ids, "unknown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ids[0]: OwnerA.ID, ids[1]: OwnerB.ID}
+	if len(hs) != 2 {
+		t.Fatalf("holders %+v, want runs 0 and 1", hs)
+	}
+	for _, h := range hs {
+		if want[h.RunID] == "" || h.Owner != want[h.RunID] || h.Sweep != "held" || !h.Expires.Equal(clk.Now().Add(time.Minute)) {
+			t.Errorf("holder %+v: want owner %q, sweep held, lease until %v", h, want[h.RunID], clk.Now().Add(time.Minute))
+		}
+	}
+	if hs[0].RunID > hs[1].RunID {
+		t.Errorf("holders not in id order: %s, %s", hs[0].RunID, hs[1].RunID)
+	}
+	if hs, err := b.DB.Holders(ctx, nil); err != nil || len(hs) != 0 {
+		t.Errorf("holders of no ids: %v %v", hs, err)
+	}
+	// The third run goes to OwnerA; nothing is claimable now.
+	if _, ok, _ := b.DB.Claim(ctx, ids, OwnerA, time.Minute); !ok {
+		t.Fatal("third run not claimed")
+	}
+	if _, ok, _ := b.DB.Claim(ctx, ids, OwnerA, time.Minute); ok {
+		t.Fatal("claimed a run under a live lease")
+	}
+	// Releasing under the wrong owner changes nothing.
+	if ok, err := b.DB.Release(ctx, ids[1], OwnerA.ID); ok || err != nil {
+		t.Errorf("release of B's run as A: %v %v, want false", ok, err)
+	}
+	if ok, err := b.DB.Release(ctx, ids[1], OwnerB.ID); !ok || err != nil {
+		t.Fatalf("release of B's run: %v %v", ok, err)
+	}
+	run, ok, err := b.DB.Claim(ctx, ids, OwnerA, time.Minute)
+	if !ok || err != nil || run.ID != ids[1] {
+		t.Fatalf("after release, claimed %q %v %v; want run 1 at once", run.ID, ok, err)
+	}
+	if ok, _ := b.DB.Release(ctx, ids[1], OwnerB.ID); ok {
+		t.Error("released B's old claim after A took the run over")
+	}
+	if err := b.DB.Finish(ctx, ids[2], OwnerA, sweep.StatusDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := b.DB.Release(ctx, ids[2], OwnerA.ID); ok {
+		t.Error("released a done run")
+	}
+}
+
+// testDropCheckpoints: checkpoints of the chosen statuses go, with their
+// bytes counted; running runs keep theirs whatever is asked.
+func testDropCheckpoints(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	x := MakeSweep("x", Seeds(BaseSettings(), 3)...)
+	y := MakeSweep("y", Seeds(BaseSettings(), 1)...)
+	for _, sw := range []sweep.Sweep{x, y} {
+		if err := b.DB.SaveSweep(ctx, sw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record := func(id string, size int, status sweep.Status) {
+		t.Helper()
+		if _, ok, err := b.DB.Claim(ctx, []string{id}, OwnerA, time.Minute); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		m := Metrics(1, 0.9, 0.8, 0.5)
+		m.Checkpoint = make([]byte, size)
+		if err := b.DB.RecordEpoch(ctx, id, OwnerA, m); err != nil {
+			t.Fatal(err)
+		}
+		if status != sweep.StatusRunning {
+			if err := b.DB.Finish(ctx, id, OwnerA, status, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record(x.Runs[0].ID, 100, sweep.StatusDone)
+	record(x.Runs[1].ID, 30, sweep.StatusInterrupted)
+	record(x.Runs[2].ID, 7, sweep.StatusRunning)
+	record(y.Runs[0].ID, 1000, sweep.StatusDone)
+	n, bytes, err := b.DB.DropCheckpoints(ctx, "x", []sweep.Status{sweep.StatusDone, sweep.StatusRunning})
+	if err != nil || n != 1 || bytes != 100 {
+		t.Errorf("drop x's done: %d checkpoints, %d bytes, %v; want 1, 100", n, bytes, err)
+	}
+	n, bytes, err = b.DB.DropCheckpoints(ctx, "", []sweep.Status{sweep.StatusDone, sweep.StatusInterrupted, sweep.StatusRunning})
+	if err != nil || n != 2 || bytes != 1030 {
+		t.Errorf("drop all done and interrupted: %d checkpoints, %d bytes, %v; want 2, 1030", n, bytes, err)
+	}
+	if e, data, err := b.DB.Checkpoint(ctx, x.Runs[2].ID); err != nil || e != 1 || len(data) != 7 {
+		t.Errorf("the running run's checkpoint: %d %d %v; want it kept", e, len(data), err)
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM checkpoints"); n != 1 {
+		t.Errorf("%d checkpoints left, want 1", n)
 	}
 }
 

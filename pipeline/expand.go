@@ -32,24 +32,22 @@ func (p *parser) expand(sp *spec) []sweep.RunSpec {
 	// Grid points in canonical key order, first key outermost, values in
 	// file order; each point with every random trial.
 	vals := make([][]any, len(sp.axes))
+	var sets []setting
 	for i, a := range sp.axes {
 		vals[i] = a.vals
+		sets = append(sets, a.set)
+	}
+	for _, d := range sp.dists {
+		sets = append(sets, d.set)
 	}
 	var configs []config
 	for _, point := range product(vals) {
 		for _, trial := range trials {
-			c := config{s: base}
-			for i, a := range sp.axes {
-				c.apply(a.set, point[i])
-			}
-			for i, d := range sp.dists {
-				c.apply(d.set, trial[i])
-			}
-			configs = append(configs, c)
+			configs = append(configs, configAt(base, sets, append(point[:len(point):len(point)], trial...)))
 		}
 	}
 
-	p.combinations(sp, configs)
+	p.combinations(sp, configs, "configurations")
 	if len(p.probs) > 0 {
 		return nil
 	}
@@ -89,10 +87,15 @@ func (sp *spec) base() sweep.Settings {
 	return base
 }
 
-// apply sets one varied setting of c and notes it for messages.
-func (c *config) apply(s setting, v any) {
-	s.set(&c.s, v)
-	c.varied = append(c.varied, s.name+" = "+fmtValue(v))
+// configAt is base with each of sets at its value in vals, noted for
+// messages.
+func configAt(base sweep.Settings, sets []setting, vals []any) config {
+	c := config{s: base}
+	for i, s := range sets {
+		s.set(&c.s, vals[i])
+		c.varied = append(c.varied, s.name+" = "+fmtValue(vals[i]))
+	}
+	return c
 }
 
 // product returns every combination of one value of each list, the first
@@ -125,8 +128,8 @@ func Normalize(s sweep.Settings) sweep.Settings {
 
 // combinations reports settings that are each fine but not together, once
 // per kind of problem, with how many configurations it affects and the
-// first of them.
-func (p *parser) combinations(sp *spec, configs []config) {
+// first of them; unit names what configs are, for messages.
+func (p *parser) combinations(sp *spec, configs []config, unit string) {
 	from := func(name string) origin { return sp.from[name] } // zero: default
 	type finding struct {
 		count int
@@ -154,7 +157,7 @@ func (p *parser) combinations(sp *spec, configs []config) {
 		if len(configs) == 1 {
 			return ""
 		}
-		s := fmt.Sprintf(", in %d of %d configurations", f.count, len(configs))
+		s := fmt.Sprintf(", in %d of %d %s", f.count, len(configs), unit)
 		if len(f.first.varied) > 0 {
 			s += ", e.g. " + strings.Join(f.first.varied, ", ")
 		}
@@ -163,7 +166,7 @@ func (p *parser) combinations(sp *spec, configs []config) {
 	// Report at the key that varies, if one does: that is where to fix it.
 	rank := func(o origin) int {
 		switch {
-		case strings.HasPrefix(o.key, "grid.") || strings.HasPrefix(o.key, "random."):
+		case strings.HasPrefix(o.key, "grid.") || strings.HasPrefix(o.key, "random.") || strings.HasPrefix(o.key, "tpe."):
 			return 2
 		case o.key != "":
 			return 1

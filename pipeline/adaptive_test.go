@@ -153,3 +153,17 @@ func TestPruneParsed(t *testing.T) {
 		t.Errorf("grid with [prune]: %d runs, search %v", len(sw.Runs), sw.Search)
 	}
 }
+
+// TestManualTPEExample parses the manual's [tpe] example and checks what
+// it states.
+func TestManualTPEExample(t *testing.T) {
+	sw := mustParse(t, manualExample(t, "// # [tpe]: adaptive search", "// This sweep makes 24 configurations × 2 repeats = 48 runs"))
+	s := sw.Search
+	if s == nil || s.Trials != 24 || s.Repeats != 2 || s.StartupTrials != 8 || len(s.Params) != 3 || sw.Runs != nil {
+		t.Fatalf("search %+v, %d runs", s, len(sw.Runs))
+	}
+	want := sweep.Prune{Method: "asha", Metric: s.Objective, MinEpochs: 1, ReductionFactor: 3}
+	if sw.Prune == nil || *sw.Prune != want {
+		t.Errorf("prune %+v, want %+v", sw.Prune, want)
+	}
+}

@@ -277,6 +277,7 @@ type RunResult struct {
 	RunID        string
 	Status       Status
 	Settings     Settings
+	Trial        int // Trial is the 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
 	EpochsDone   int
 	Final        SplitMetrics // test split, last recorded epoch; zero when EpochsDone is 0
 	TrainSeconds float64      // summed over recorded epochs

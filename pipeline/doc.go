@@ -53,8 +53,8 @@
 // # Settings
 //
 // Each run's training settings ([sweep.Settings]). Each setting may be given
-// in at most one of the tables [train], [grid] and [random]; a setting given
-// nowhere takes its default.
+// in at most one of the tables [train], [grid] and [random] (of [train] and
+// [tpe] in a tpe sweep); a setting given nowhere takes its default.
 //
 //	key             type     default      range
 //	head            string   "classify"   "regression" (one output, MSE) or
@@ -144,6 +144,112 @@
 // draws are the same at every grid point, so grid points are compared on
 // equal terms.
 //
+// # [tpe]: adaptive search
+//
+//	name = "hunt"
+//	repeats = 2                                 # seeds per configuration
+//
+//	[train]
+//	epochs = 9
+//	train_size = 20000
+//	momentum = 0.9                              # for the sgd configurations
+//
+//	[tpe]
+//	trials = 24                                 # required, >= 1
+//	startup_trials = 8                          # >= 0; default 10
+//	objective = "test_r2"                       # required
+//	lr = { log_uniform = [1e-4, 1e-1] }
+//	sum_weight = { log_uniform = [0.03, 30] }
+//	optimizer = { choice = ["adam", "sgd"] }
+//
+//	[prune]
+//	method = "asha"
+//	min_epochs = 1
+//
+// This sweep makes 24 configurations × 2 repeats = 48 runs, one
+// configuration at a time.
+//
+// A [tpe] sweep does not list its runs in advance: a tree-structured Parzen
+// estimator (package search; Bergstra et al. 2011, Optuna's default
+// sampler) suggests each configuration from the results recorded so far,
+// until there are trials of them. Its keys:
+//
+//	key             type     default   meaning
+//	trials          integer  required  configurations in all, >= 1
+//	startup_trials  integer  10        random configurations (>= 0) before
+//	                                    the model takes over
+//	objective       string   required  what the search optimises: the final
+//	                                    test metric "test_accuracy",
+//	                                    "test_r2", "test_sum_accuracy"
+//	                                    (higher is better), "test_nll" or
+//	                                    "test_mse" (lower is better)
+//	direction       string   implied   "maximize" or "minimize", overriding
+//	                                    the objective's own direction
+//
+// and any setting with a distribution, written as in [random]: uniform,
+// log_uniform, int_uniform or choice. Settings not searched are given in
+// [train] or take their defaults; seed goes only in [train]. A [tpe]
+// sweep may not also have [grid] or [random].
+//
+// A configuration's value is the mean over its repeats of the objective
+// after the last recorded epoch (a pruned run's last epoch counts). While
+// any of its runs has not finished (pending, running, failed or
+// interrupted), the search counts it with the worst value seen so far, a
+// "constant liar", so that workers suggesting while others train spread
+// out instead of all trying the same promising point. Suggestions are made
+// under the database's lock from what it holds, so several processes and
+// machines share one search and the sweep ends with exactly trials
+// configurations, none twice. They are reproducible: the generator is PCG
+// seeded with the base seed and a hash of the sweep's name and the number
+// of configurations made so far; the same seed and the same results give
+// the same suggestions. Suggested real values are rounded and kept in
+// bounds as [random] draws are, momentum is set to 0 for adam, and a
+// suggestion that repeats a configuration the sweep has is drawn again.
+//
+// The checks that apply to a grid apply to the fixed settings and to the
+// space's extremes (every choice and both bounds of each range, in every
+// combination): a bound that cannot train with [train]'s values (both
+// loss weights 0, batch_size above train_size, sum_loss = "broadcast_mse"
+// with a choice of head that includes "classify"), and momentum when no
+// configuration can use sgd, are errors. So is a space of only choices
+// and integer ranges with fewer distinct configurations than trials, and
+// trials × repeats above MaxRuns.
+//
+// # [prune]: early stopping
+//
+//	key               type     default      meaning
+//	method            string   required     "asha" or "median"
+//	metric            string   objective    the test metric compared, as
+//	                                         [tpe]'s objective; required
+//	                                         without [tpe]
+//	direction         string   implied      "maximize" or "minimize"
+//	min_epochs        integer  1            the first rung, >= 1
+//	reduction_factor  integer  3            η, >= 2; asha only
+//
+// [prune] stops configurations that are clearly behind, in grid, random
+// and tpe sweeps alike. Decisions are taken at rungs, epochs before the
+// last: for asha (asynchronous successive halving) at min_epochs × ηᵏ
+// (1, 3, 9, … by default), for median at every epoch from min_epochs on.
+// min_epochs must come before the last epoch of some run, or nothing
+// could ever be pruned: that is an error.
+//
+// The unit of a decision is a configuration with all its repeats. When the
+// last of its runs has recorded a rung's epoch, the configuration's value
+// there is the mean m of its n seeds' metric, and its standard error is
+// SE = s/√n, s the sample standard deviation (divisor n−1) of those values
+// (0 with one seed). It is compared with the other configurations all of
+// whose runs have reached that epoch, each by its seed-mean (runs that
+// stopped earlier, pruned or failed, leave their configuration out). The
+// cut is, for asha, the seed-mean ranked max(1, ⌊k/η⌋) best among the k
+// configurations there, itself included, so about the best 1/η go on;
+// for median, the median of the others' seed-means (with at least two
+// others; fewer decide nothing). The configuration is stopped only when m
+// is worse than the cut by more than SE: one unlucky seed widens SE and
+// keeps it, where a rule on single runs would stop it.
+//
+// A stopped configuration's runs end with status pruned: finished like
+// done, never retried, their epochs kept, with the reason recorded.
+//
 // # Seeds and run order
 //
 // Runs are listed grid point by grid point (in the loop order above); for
@@ -188,6 +294,7 @@
 // that cannot train (both loss weights 0, batch_size above train_size,
 // momentum without sgd), a setting given in two tables, a missing name,
 // names used by two files, unreadable files, and files that would expand
-// to more than MaxRuns (10,000) runs. Every expanded run is finally
-// checked by [sweep.Settings.Validate].
+// to more than MaxRuns (10,000) runs; for [tpe] and [prune], the checks
+// their sections list. Every expanded run, and every extreme of a [tpe]
+// space, is finally checked by [sweep.Settings.Validate].
 package pipeline

@@ -26,50 +26,28 @@ type config struct {
 // show in combinations of settings; the caller discards the runs if there
 // are any.
 func (p *parser) expand(sp *spec) []sweep.RunSpec {
-	defs := settingKeys()
-	var base sweep.Settings
-	for _, s := range defs {
-		v, ok := sp.fixed[s.name]
-		if !ok {
-			v = s.def
-		}
-		s.set(&base, v)
-	}
-
+	base := sp.base()
 	trials := drawTrials(sp)
 
 	// Grid points in canonical key order, first key outermost, values in
 	// file order; each point with every random trial.
+	vals := make([][]any, len(sp.axes))
+	var sets []setting
+	for i, a := range sp.axes {
+		vals[i] = a.vals
+		sets = append(sets, a.set)
+	}
+	for _, d := range sp.dists {
+		sets = append(sets, d.set)
+	}
 	var configs []config
-	idx := make([]int, len(sp.axes))
-	for {
+	for _, point := range product(vals) {
 		for _, trial := range trials {
-			c := config{s: base}
-			for i, a := range sp.axes {
-				v := a.vals[idx[i]]
-				a.set.set(&c.s, v)
-				c.varied = append(c.varied, a.set.name+" = "+fmtValue(v))
-			}
-			for i, d := range sp.dists {
-				d.set.set(&c.s, trial[i])
-				c.varied = append(c.varied, d.set.name+" = "+fmtValue(trial[i]))
-			}
-			configs = append(configs, c)
-		}
-		i := len(idx) - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(sp.axes[i].vals) {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
-			break
+			configs = append(configs, configAt(base, sets, append(point[:len(point):len(point)], trial...)))
 		}
 	}
 
-	p.combinations(sp, configs)
+	p.combinations(sp, configs, "configurations")
 	if len(p.probs) > 0 {
 		return nil
 	}
@@ -77,10 +55,7 @@ func (p *parser) expand(sp *spec) []sweep.RunSpec {
 	var runs []sweep.RunSpec
 	seen := map[string]bool{}
 	for _, c := range configs {
-		s := c.s
-		if s.Optimizer == sweep.OptimizerAdam {
-			s.Momentum = 0 // meaningless for adam: keep it out of the run's identity
-		}
+		s := Normalize(c.s)
 		for r := int64(0); r < sp.repeats; r++ {
 			s.Seed = sp.seed + r
 			id := sweep.RunID(sp.name, s)
@@ -98,10 +73,63 @@ func (p *parser) expand(sp *spec) []sweep.RunSpec {
 	return runs
 }
 
+// base is the settings every configuration starts from: the defaults with
+// [train]'s values, the seed not set.
+func (sp *spec) base() sweep.Settings {
+	var base sweep.Settings
+	for _, s := range settingKeys() {
+		v, ok := sp.fixed[s.name]
+		if !ok {
+			v = s.def
+		}
+		s.set(&base, v)
+	}
+	return base
+}
+
+// configAt is base with each of sets at its value in vals, noted for
+// messages.
+func configAt(base sweep.Settings, sets []setting, vals []any) config {
+	c := config{s: base}
+	for i, s := range sets {
+		s.set(&c.s, vals[i])
+		c.varied = append(c.varied, s.name+" = "+fmtValue(vals[i]))
+	}
+	return c
+}
+
+// product returns every combination of one value of each list, the first
+// list outermost and each list in its order; no lists give one empty
+// combination.
+func product(lists [][]any) [][]any {
+	out := [][]any{nil}
+	for _, l := range lists {
+		next := make([][]any, 0, len(out)*len(l))
+		for _, prefix := range out {
+			for _, v := range l {
+				next = append(next, append(prefix[:len(prefix):len(prefix)], v))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// Normalize returns the settings a run trains with: momentum is set to 0
+// when the optimizer is adam, which ignores it, so that it does not change
+// the run's identity. Grid and random runs, and the configurations a
+// search suggests (package search), all go through it.
+func Normalize(s sweep.Settings) sweep.Settings {
+	if s.Optimizer == sweep.OptimizerAdam {
+		s.Momentum = 0
+	}
+	return s
+}
+
 // combinations reports settings that are each fine but not together, once
 // per kind of problem, with how many configurations it affects and the
-// first of them.
-func (p *parser) combinations(sp *spec, configs []config) {
+// first of them; unit names what configs are, for messages.
+func (p *parser) combinations(sp *spec, configs []config, unit string) {
 	from := func(name string) origin { return sp.from[name] } // zero: default
 	type finding struct {
 		count int
@@ -129,7 +157,7 @@ func (p *parser) combinations(sp *spec, configs []config) {
 		if len(configs) == 1 {
 			return ""
 		}
-		s := fmt.Sprintf(", in %d of %d configurations", f.count, len(configs))
+		s := fmt.Sprintf(", in %d of %d %s", f.count, len(configs), unit)
 		if len(f.first.varied) > 0 {
 			s += ", e.g. " + strings.Join(f.first.varied, ", ")
 		}
@@ -138,7 +166,7 @@ func (p *parser) combinations(sp *spec, configs []config) {
 	// Report at the key that varies, if one does: that is where to fix it.
 	rank := func(o origin) int {
 		switch {
-		case strings.HasPrefix(o.key, "grid.") || strings.HasPrefix(o.key, "random."):
+		case strings.HasPrefix(o.key, "grid.") || strings.HasPrefix(o.key, "random.") || strings.HasPrefix(o.key, "tpe."):
 			return 2
 		case o.key != "":
 			return 1
@@ -205,9 +233,7 @@ func drawTrials(sp *spec) [][]any {
 	return trials
 }
 
-// draw draws one value. Real numbers are rounded to SignificantDigits
-// significant digits (which also hides last-bit differences of math.Exp
-// between platforms) and kept within the bounds.
+// draw draws one value. Real numbers go through RoundDraw.
 func (d dist) draw(rng *rand.Rand) any {
 	switch d.kind {
 	case "choice":
@@ -222,7 +248,16 @@ func (d dist) draw(rng *rand.Rand) any {
 	} else {
 		v = d.lo + u*(d.hi-d.lo)
 	}
-	return min(max(roundSignificant(v, SignificantDigits), d.lo), d.hi)
+	return RoundDraw(v, d.lo, d.hi)
+}
+
+// RoundDraw is how a drawn or suggested real value becomes a setting's
+// value: rounded to SignificantDigits significant digits (which also hides
+// last-bit differences of math.Exp between platforms) and kept within the
+// distribution's bounds [lo, hi]. Random draws and the configurations a
+// search suggests (package search) both use it.
+func RoundDraw(v, lo, hi float64) float64 {
+	return min(max(roundSignificant(v, SignificantDigits), lo), hi)
 }
 
 func roundSignificant(v float64, digits int) float64 {

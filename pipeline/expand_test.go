@@ -396,26 +396,30 @@ func TestParseReturnsNilError(t *testing.T) {
 	}
 }
 
-// TestManualExample parses the example at the top of the package manual
-// (doc.go) and checks the run count it states.
-func TestManualExample(t *testing.T) {
-	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(doc)
-	start := strings.Index(text, "// # A sweep file\n")
-	end := strings.Index(text, "// This file has 2 × 2 grid points × 4 trials × 2 repeats = 32 runs.")
-	if start < 0 || end < start {
-		t.Fatal("example or its run count not found in doc.go")
+// manualExample returns the example of the package manual (doc.go) that
+// starts at the line start and ends before the line end: its indented
+// lines, unindented.
+func manualExample(t *testing.T, start, end string) string {
+	t.Helper()
+	text := readFile(t, "doc.go")
+	i := strings.Index(text, start+"\n")
+	j := strings.Index(text, end)
+	if i < 0 || j < i {
+		t.Fatalf("example %q … %q not found in doc.go", start, end)
 	}
 	var src strings.Builder
-	for _, line := range strings.Split(text[start:end], "\n") {
+	for _, line := range strings.Split(text[i:j], "\n") {
 		if rest, ok := strings.CutPrefix(line, "//\t"); ok {
 			src.WriteString(rest + "\n")
 		}
 	}
-	sw := mustParse(t, src.String())
+	return src.String()
+}
+
+// TestManualExample parses the example at the top of the package manual
+// (doc.go) and checks the run count it states.
+func TestManualExample(t *testing.T) {
+	sw := mustParse(t, manualExample(t, "// # A sweep file", "// This file has 2 × 2 grid points × 4 trials × 2 repeats = 32 runs."))
 	if len(sw.Runs) != 32 || sw.Reference == nil {
 		t.Errorf("manual example: %d runs, reference %v; want 32 runs and a reference", len(sw.Runs), sw.Reference)
 	}

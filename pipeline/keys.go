@@ -49,7 +49,11 @@ func settingKeys() []setting {
 
 // Keys of the other tables, for unknown-key suggestions.
 func topKeys() []string {
-	return []string{"name", "description", "repeats", "train", "grid", "random", "reference"}
+	return []string{"name", "description", "repeats", "train", "grid", "random", "tpe", "prune", "reference"}
+}
+func tpeKeys() []string { return []string{"trials", "startup_trials", "objective", "direction"} }
+func pruneKeys() []string {
+	return []string{"method", "metric", "direction", "min_epochs", "reduction_factor"}
 }
 func referenceKeys() []string { return []string{"label", "epoch", "digit_accuracy", "sum_r2"} }
 func distKeys() []string      { return []string{"uniform", "log_uniform", "int_uniform", "choice"} }
@@ -176,6 +180,12 @@ func aliases() map[string]string {
 		"desc": "description", "title": "name",
 		"loguniform": "log_uniform", "log": "log_uniform", "range": "uniform", "randint": "int_uniform", "values": "choice", "choices": "choice", "one_of": "choice",
 		"accuracy": "digit_accuracy", "r2": "sum_r2",
+		"max": "maximize", "maximise": "maximize", "maximum": "maximize", "higher": "maximize",
+		"min": "minimize", "minimise": "minimize", "minimum": "minimize", "lower": "minimize",
+		"startup": "startup_trials", "n_startup_trials": "startup_trials", "warmup_trials": "startup_trials",
+		"target": "objective", "goal": "objective", "optimize": "objective",
+		"reduction": "reduction_factor", "grace_period": "min_epochs",
+		"pruner": "method", "sha": "asha", "successive_halving": "asha",
 	}
 }
 

@@ -110,10 +110,17 @@ func parse(file string, src []byte) (sweep.Sweep, int, Errors) {
 	sp := p.spec(root)
 	sw.Name, sw.Description, sw.Reference = sp.name, sp.description, sp.ref
 	if len(p.probs) == 0 {
-		sw.Runs = p.expand(sp)
+		if sp.tpe != nil {
+			sw.Search = p.search(sp)
+		} else {
+			sw.Runs = p.expand(sp)
+		}
+	}
+	if len(p.probs) == 0 && sp.prune != nil {
+		sw.Prune = p.prune(sp, sw)
 	}
 	if len(p.probs) > 0 {
-		sw.Runs = nil
+		sw.Runs, sw.Search, sw.Prune = nil, nil, nil
 		p.probs.sortLines()
 	}
 	return sw, sp.nameLine, p.probs
@@ -189,10 +196,35 @@ type spec struct {
 	trialsAt    origin
 	ref         *sweep.Reference
 	from        map[string]origin // where each setting given in the file is
+	tables      map[string]int    // line of each table given ([grid], [random], …)
+	tpe         *tpeSpec          // nil without [tpe]
+	prune       *pruneSpec        // nil without [prune]
+}
+
+// tpeSpec is a checked [tpe] table.
+type tpeSpec struct {
+	at        origin // the table
+	trials    int64  // 0 when missing or invalid
+	trialsAt  origin
+	startup   int64
+	objective sweep.Metric // Name "" when missing or invalid
+	dists     []dist       // the space, canonical order
+}
+
+// pruneSpec is a checked [prune] table.
+type pruneSpec struct {
+	at          origin // the table
+	method      string
+	metric      sweep.Metric // Name "" until given or taken from [tpe]
+	metricGiven bool
+	higher      *bool // direction, when given
+	minEpochs   int64
+	minEpochsAt origin // zero: the default
+	eta         int64  // 0 for median
 }
 
 func (p *parser) spec(root *node) *spec {
-	sp := &spec{repeats: 1, seed: 1, fixed: map[string]any{}, from: map[string]origin{}}
+	sp := &spec{repeats: 1, seed: 1, fixed: map[string]any{}, from: map[string]origin{}, tables: map[string]int{}}
 	defs := settingKeys()
 	byName := map[string]setting{}
 	var names []string
@@ -212,6 +244,9 @@ func (p *parser) spec(root *node) *spec {
 
 	haveName := false
 	for _, n := range root.children {
+		if n.isTable() {
+			sp.tables[n.name()] = n.line
+		}
 		switch n.name() {
 		case "name":
 			haveName = true
@@ -282,6 +317,14 @@ func (p *parser) spec(root *node) *spec {
 				continue
 			}
 			p.random(sp, n, byName, names, func(c *node) { given("random", c) })
+		case "tpe":
+			if p.table(n) {
+				sp.tpe = p.tpe(n, byName, names, func(c *node) { given("tpe", c) })
+			}
+		case "prune":
+			if p.table(n) {
+				sp.prune = p.pruneTable(n)
+			}
 		case "reference":
 			if p.table(n) {
 				sp.ref = p.reference(n)
@@ -294,7 +337,10 @@ func (p *parser) spec(root *node) *spec {
 		p.add(0, "name", `missing: every sweep file needs a name, e.g. name = "heads"`)
 	}
 
-	// A setting may be given in only one of [train], [grid] and [random].
+	p.adaptive(sp)
+
+	// A setting may be given in only one of [train], [grid] and [random]
+	// (or of [train] and [tpe]).
 	for _, s := range defs {
 		ps := places[s.name]
 		slices.SortStableFunc(ps, func(a, b place) int { return a.at.line - b.at.line })
@@ -303,8 +349,12 @@ func (p *parser) spec(root *node) *spec {
 				sp.from[s.name] = pl.at
 				continue
 			}
-			p.add(pl.at.line, pl.at.key, "%s is already given in [%s] at line %d: a setting may appear in only one of [train], [grid] and [random]",
-				s.name, ps[0].section, ps[0].at.line)
+			tables := "[train], [grid] and [random]"
+			if sp.tpe != nil {
+				tables = "[train] and [tpe]"
+			}
+			p.add(pl.at.line, pl.at.key, "%s is already given in [%s] at line %d: a setting may appear in only one of %s",
+				s.name, ps[0].section, ps[0].at.line, tables)
 		}
 	}
 
@@ -312,6 +362,9 @@ func (p *parser) spec(root *node) *spec {
 	order := func(name string) int { return slices.Index(names, name) }
 	slices.SortFunc(sp.axes, func(a, b axis) int { return order(a.set.name) - order(b.set.name) })
 	slices.SortFunc(sp.dists, func(a, b dist) int { return order(a.set.name) - order(b.set.name) })
+	if sp.tpe != nil {
+		slices.SortFunc(sp.tpe.dists, func(a, b dist) int { return order(a.set.name) - order(b.set.name) })
+	}
 
 	if sp.repeats > 1 && sp.seed > math.MaxInt64-(sp.repeats-1) {
 		p.add(sp.repeatsAt.line, sp.repeatsAt.key, "seeds %d to %d+%d overflow a 64-bit integer: use a smaller seed", sp.seed, sp.seed, sp.repeats-1)
@@ -334,11 +387,15 @@ func (p *parser) guard(sp *spec) {
 			biggest, at = n, a.at
 		}
 	}
-	if sp.trials > 0 {
-		total *= float64(sp.trials)
-		parts = append(parts, fmt.Sprintf("trials: %d", sp.trials))
-		if float64(sp.trials) > biggest {
-			biggest, at = float64(sp.trials), sp.trialsAt
+	trials, trialsAt := sp.trials, sp.trialsAt
+	if sp.tpe != nil && sp.tpe.trials > 0 {
+		trials, trialsAt = sp.tpe.trials, sp.tpe.trialsAt
+	}
+	if trials > 0 {
+		total *= float64(trials)
+		parts = append(parts, fmt.Sprintf("trials: %d", trials))
+		if float64(trials) > biggest {
+			biggest, at = float64(trials), trialsAt
 		}
 	}
 	parts = append(parts, fmt.Sprintf("repeats: %d", sp.repeats))
@@ -405,16 +462,16 @@ func (p *parser) unknown(n *node, section string, known []string) {
 	var hint string
 	switch {
 	case section == "" && isSetting:
-		hint = fmt.Sprintf("settings go in a table: [train] for one value for all runs, [grid] for a list of values, [random] for a distribution")
+		hint = "settings go in a table: [train] for one value for all runs, [grid] for a list of values, [random] for a distribution, [tpe] for a space to search"
 	case k == "seed":
 		hint = "seed is only allowed in [train]: for several seeds per configuration use repeats = N at the top of the file"
 	case k == "repeats" || k == "name" || k == "description":
 		hint = k + " goes at the top of the file, before the first table"
-	case k == "trials" && section != "random":
-		hint = "trials goes in [random]"
+	case k == "trials" && section != "random" && section != "tpe":
+		hint = "trials goes in [random] or [tpe]"
 	case section != "reference" && slices.Contains(referenceKeys(), k) && suggest(k, known) == "":
 		hint = k + " goes in [reference]"
-	case section == "random" && slices.Contains(distKeys(), k):
+	case (section == "random" || section == "tpe") && slices.Contains(distKeys(), k):
 		hint = fmt.Sprintf("a distribution belongs to a setting, e.g. lr = { %s = [...] }", k)
 	}
 	if hint != "" {
@@ -488,8 +545,11 @@ func (p *parser) random(sp *spec, n *node, byName map[string]setting, names []st
 	var trialsNode *node
 	bad := false
 	for _, c := range n.children {
-		k := c.name()
-		if k == "trials" {
+		if _, isSetting := byName[c.name()]; !isSetting && c.name() != "trials" {
+			p.unknown(c, "random", append(slices.Clone(names), "trials"))
+			continue
+		}
+		if c.name() == "trials" {
 			trialsNode = c
 			sp.trialsAt = origin{c.key(), c.line}
 			if v, ok := p.intAtLeast(c, 1); ok {
@@ -499,15 +559,7 @@ func (p *parser) random(sp *spec, n *node, byName map[string]setting, names []st
 			}
 			continue
 		}
-		s, ok := byName[k]
-		if !ok {
-			p.unknown(c, "random", append(slices.Clone(names), "trials"))
-			continue
-		}
-		given(c)
-		if d, ok := p.dist(s, c); ok {
-			sp.dists = append(sp.dists, d)
-		} else {
+		if !p.spaceKey(c, byName, &sp.dists, given) {
 			bad = true
 		}
 	}
@@ -521,7 +573,18 @@ func (p *parser) random(sp *spec, n *node, byName map[string]setting, names []st
 	}
 }
 
-// dist checks one [random] distribution.
+// spaceKey checks the distribution of the setting c names, in [random] or
+// [tpe], and appends it to dists; false if it is not valid.
+func (p *parser) spaceKey(c *node, byName map[string]setting, dists *[]dist, given func(*node)) bool {
+	given(c)
+	d, ok := p.dist(byName[c.name()], c)
+	if ok {
+		*dists = append(*dists, d)
+	}
+	return ok
+}
+
+// dist checks one [random] or [tpe] distribution.
 func (p *parser) dist(s setting, n *node) (dist, bool) {
 	d := dist{set: s, at: origin{n.key(), n.line}}
 	var example string

@@ -6,6 +6,13 @@
 // inside its own write transaction, so suggestions never race, and the
 // model never sees it.
 //
+// Next and PruneDecision (sweep.go) are what the store calls: Next makes a
+// [tpe] sweep's next configuration from every run the sweep has, and
+// PruneDecision says whether a configuration stops at the epoch one of its
+// runs just recorded. Suggestions become settings as [random] draws do
+// (pipeline.RoundDraw, pipeline.Normalize), so the two kinds of sweep
+// round and identify runs alike.
+//
 // Determinism: every function takes its random generator or its data
 // explicitly. The same seed and the same history give the same suggestion;
 // the same metrics give the same decisions.

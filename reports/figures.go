@@ -236,7 +236,7 @@ func LearningCurves(title, yLabel string, curves []Curve, ref *RefPoint) (*plot.
 // prunedGlyph marks where a pruned run or configuration stopped: a ×,
 // larger than the curves' point markers.
 func prunedGlyph(col color.Color) draw.GlyphStyle {
-	return draw.GlyphStyle{Color: col, Radius: vg.Points(4.5), Shape: draw.CrossGlyph{}}
+	return draw.GlyphStyle{Color: col, Radius: vg.Points(4.5), Shape: crossGlyph{}}
 }
 
 // prunedMarker draws the × of prunedGlyph at each point.

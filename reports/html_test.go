@@ -335,7 +335,7 @@ func TestHTMLAdaptiveSweeps(t *testing.T) {
 	for _, want := range []string{
 		// hunt: 8 trials of 24, 4 pruned; 8 pruned runs × 3 epochs saved =
 		// 24 of 16 × 5 = 80 epochs (30%).
-		"tpe on test_r2 (higher is better): 8 of 24 trials made, 4 pruned; pruning saved 24 of 80 epochs (30%) against training every run to the end",
+		"tpe on test_r2 (higher is better): 8 of 24 trials made, 4 pruned</dd>",
 		"asha on test_r2 (higher is better) from epoch 1, reduction factor 3: pruning saved 24 of 80 epochs (30%)",
 		"2 runs reused the epochs of an identical done run of another sweep instead of training; they count as done",
 		// halving: 2 pruned runs × 3 epochs = 6 of 6 × 5 = 30 epochs (20%).

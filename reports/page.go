@@ -207,10 +207,8 @@ func (a *analysis) facts() []factView {
 				pruned++
 			}
 		}
+		// What pruning saved is said once, on the pruning line below.
 		text := fmt.Sprintf("%s on %s: %d of %s made, %d pruned", s.Method, s.Objective, len(ts), plural(s.Trials, "trial", "trials"), pruned)
-		if info.Prune != nil {
-			text += "; " + savedText
-		}
 		out = append(out, factView{"search", text})
 	}
 	if p := info.Prune; p != nil {

@@ -144,20 +144,55 @@ func RunSettings(runs []sweep.RunResult) []sweep.Settings {
 }
 
 // Finished reports whether a run's final metrics enter the aggregates: it
-// is done and recorded at least one epoch. Failed, interrupted, running and
-// pending runs never do, so partial results cannot pass for final ones.
+// is done (trained, or reused from an identical run) and recorded at least
+// one epoch. Failed, interrupted, running and pending runs never do, so
+// partial results cannot pass for final ones; nor do pruned runs, whose
+// last metrics are from the epoch they were stopped at (see Config).
 func Finished(r sweep.RunResult) bool {
 	return r.Status == sweep.StatusDone && r.EpochsDone > 0
 }
 
+// stoppedRun reports whether a run belongs in a pruned configuration's
+// Stopped: finished for good (done or pruned) with at least one epoch.
+func stoppedRun(r sweep.RunResult) bool {
+	return r.Status.Finished() && r.EpochsDone > 0
+}
+
 // Config is one configuration of a sweep (its settings without the seed)
 // with its finished repeats.
+//
+// Pruned configurations. A pruning rule stops a configuration (all its
+// repeats) at a rung, so a pruned run's last metrics come from an earlier
+// epoch than a done run's final ones: they are not comparable end results.
+// The rule, here and only here: a configuration with at least one pruned
+// run is pruned. Its finished repeats (the pruned ones and any done one)
+// are in Stopped, never in Runs, so they enter no final-metric aggregate
+// (Final, Rank, BestWorst, CompareSetting, EffectValues, PairGrid, the
+// scatter, the findings' best configuration); they are drawn in learning
+// curves, ending with a × at their last epoch, and listed in the table as
+// "pruned at epoch PrunedAt". A configuration has Runs or Stopped, never
+// both.
 type Config struct {
 	Key      string            // sweep.ConfigKey
 	Settings sweep.Settings    // of the first run by seed
 	Label    string            // the varying settings as "name=value ..."; "all runs" when none vary
-	Runs     []sweep.RunResult // finished repeats, ordered by seed
+	Runs     []sweep.RunResult // finished repeats, ordered by seed; empty when the configuration was pruned
+	Stopped  []sweep.RunResult // a pruned configuration's finished repeats (pruned or done), ordered by seed
+	PrunedAt int               // the last epoch a pruned repeat recorded (at least 1: rules prune after a rung); 0 when not pruned
 	Planned  int               // runs of this configuration in the sweep, any status
+}
+
+// Pruned reports whether the configuration was stopped early by its
+// sweep's pruning rule (see Config).
+func (c Config) Pruned() bool { return c.PrunedAt > 0 }
+
+// curveRuns are the repeats a learning curve averages: the finished ones,
+// or a pruned configuration's stopped ones.
+func (c Config) curveRuns() []sweep.RunResult {
+	if c.Pruned() {
+		return c.Stopped
+	}
+	return c.Runs
 }
 
 // Label names a configuration by the settings that vary, e.g.
@@ -192,15 +227,21 @@ func GroupConfigs(runs []sweep.RunResult, varying []string) []Config {
 		if r.Settings.Seed < c.Settings.Seed {
 			c.Settings = r.Settings
 		}
-		if Finished(r) {
-			c.Runs = append(c.Runs, r)
+		if r.Status == sweep.StatusPruned {
+			c.PrunedAt = max(c.PrunedAt, r.EpochsDone, 1)
+		}
+		if stoppedRun(r) {
+			c.Stopped = append(c.Stopped, r)
 		}
 	}
 	out := make([]Config, len(order))
 	for i, c := range order {
-		slices.SortStableFunc(c.Runs, func(a, b sweep.RunResult) int {
+		slices.SortStableFunc(c.Stopped, func(a, b sweep.RunResult) int {
 			return cmp.Or(cmp.Compare(a.Settings.Seed, b.Settings.Seed), strings.Compare(a.RunID, b.RunID))
 		})
+		if !c.Pruned() {
+			c.Runs, c.Stopped = c.Stopped, nil
+		}
 		out[i] = *c
 	}
 	slices.SortStableFunc(out, func(a, b Config) int {
@@ -318,11 +359,12 @@ type EpochStats struct {
 }
 
 // ConfigCurve aggregates metric f of one split ("train" or "test") over the
-// configuration's finished repeats, epoch by epoch. Epochs where no repeat
+// configuration's finished repeats (a pruned configuration's stopped ones),
+// epoch by epoch. Epochs where no repeat
 // has a finite value are left out.
 func ConfigCurve(c Config, idx EpochIndex, split string, f func(sweep.SplitMetrics) float64) []EpochStats {
 	vals := map[int][]float64{}
-	for _, r := range c.Runs {
+	for _, r := range c.curveRuns() {
 		for _, e := range idx[r.RunID] {
 			if e.Split == split {
 				vals[e.Epoch] = append(vals[e.Epoch], f(e.Metrics))

@@ -13,10 +13,17 @@
 //     BestWorst order configurations by a Metric; CompareSetting and Judge
 //     weigh a difference against the spread over seeds; EffectValues and
 //     PairGrid feed the effect plots and heat maps. Only runs with status
-//     done and at least one epoch enter any aggregate.
+//     done (trained, or reused from an identical run) and at least one
+//     epoch enter any aggregate of final metrics. A configuration with a
+//     pruned run is pruned (Config says why, in one place): its runs are
+//     drawn in learning curves but never ranked or averaged with final
+//     metrics. For adaptive sweeps (adaptive.go): Trials and BestSoFar
+//     feed the search figure, PruningSavings counts the epochs pruning
+//     saved, StatusText words a run's status for tables.
 //
-//   - Figures (figures.go): LearningCurves, TrainTestLoss, EffectPlot,
-//     HeatMap and AccuracyR2Scatter take plain data (Curve, SplitCurves,
+//   - Figures (figures.go): LearningCurves (a Stopped curve ends with a
+//     × for "pruned"), TrainTestLoss, EffectPlot, HeatMap,
+//     AccuracyR2Scatter and SearchProgress take plain data (Curve, SplitCurves,
 //     EffectGroup, HeatGrid, ScatterGroup) in display units and return a
 //     gonum *plot.Plot, or ErrNoData when there is nothing to draw. SVG and
 //     PNG render a plot with its legend outside the plot area, to the right,
@@ -33,16 +40,24 @@
 //
 //   - a header: name, description, the sweep file's text in a collapsible
 //     block, when it ran (first start – last finish), runs by status and
-//     the total training time;
+//     the total training time; for a tpe sweep, trials made of planned and
+//     how many were pruned; with a pruning rule, "pruning saved N of M
+//     epochs (P%)" against training every run to the end; how many runs
+//     were reused from other sweeps;
+//   - for a tpe sweep, its search progress: the objective (seed-mean of
+//     the final test metric) against the trial number, pruned trials as ×,
+//     and the best so far over the trials trained to the end;
 //   - findings generated from the data (see below);
 //   - a table of configurations: the varying settings as columns, then mean
 //     ± std over seeds of the final test digit accuracy, sum R² and sum
 //     accuracy, and n; sorted by the chosen metric with the best row
-//     highlighted (a small inline script sorts by any column; without
+//     highlighted; pruned configurations follow, their metrics (after the
+//     epoch they stopped at) in parentheses and never sorted among final
+//     ones (a small inline script sorts by any column; without
 //     scripts the page reads the same);
 //   - learning curves of test digit accuracy, sum R² and sum accuracy per
 //     configuration (mean over seeds, min–max band), at most MaxCurves of
-//     them (the best, and the caption says so), with the sweep's Reference
+//     them (the best, then pruned ones ending with ×; the caption says so), with the sweep's Reference
 //     drawn as a star and a dashed line at its epoch;
 //   - train vs. test digit NLL and sum MSE for the best and the worst
 //     configuration;

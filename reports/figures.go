@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"image/color"
@@ -31,6 +32,10 @@ type Curve struct {
 	Epochs       []float64
 	Mean, Lo, Hi []float64
 	Color        color.Color // nil: the palette colour of the curve's index
+	// Stopped marks a curve that was pruned: stopped early on purpose. It
+	// ends at its last epoch with a × (prunedGlyph), and the legend gains
+	// one "× pruned" entry.
+	Stopped bool
 }
 
 // RefPoint is a published figure at one epoch, drawn as a star and a dashed
@@ -178,7 +183,8 @@ func addReference(p *plot.Plot, ref *RefPoint, xmin, xmax float64) error {
 
 // LearningCurves draws one line per configuration (mean over repeats, a
 // shaded min–max band when there are repeats) against the epoch, with an
-// optional reference point. Curves are coloured by their index in the
+// optional reference point. A Stopped curve ends with a × and the legend
+// then says "× pruned". Curves are coloured by their index in the
 // palette unless they carry a colour.
 func LearningCurves(title, yLabel string, curves []Curve, ref *RefPoint) (*plot.Plot, error) {
 	p := newPlot(title, "epoch", yLabel)
@@ -187,6 +193,7 @@ func LearningCurves(title, yLabel string, curves []Curve, ref *RefPoint) (*plot.
 	p.Y.Tick.Marker = niceTicks{6}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	drawn := 0
+	var stopped *plotter.Scatter
 	for i, c := range curves {
 		col, dash := paletteStyle(i)
 		if c.Color != nil {
@@ -204,14 +211,47 @@ func LearningCurves(title, yLabel string, curves []Curve, ref *RefPoint) (*plot.
 		for _, e := range c.Epochs {
 			xmin, xmax = math.Min(xmin, e), math.Max(xmax, e)
 		}
+		if c.Stopped {
+			line, _ := curveXYs(c)
+			end, err := prunedMarker(line[len(line)-1:], col)
+			if err != nil {
+				return nil, fmt.Errorf("curve %q: %w", c.Label, err)
+			}
+			p.Add(end)
+			stopped = end
+		}
 	}
 	if drawn == 0 {
 		return nil, ErrNoData
+	}
+	if stopped != nil {
+		p.Legend.Add("× pruned", prunedThumb())
 	}
 	if err := addReference(p, ref, xmin, xmax); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// prunedGlyph marks where a pruned run or configuration stopped: a ×,
+// larger than the curves' point markers.
+func prunedGlyph(col color.Color) draw.GlyphStyle {
+	return draw.GlyphStyle{Color: col, Radius: vg.Points(4.5), Shape: crossGlyph{}}
+}
+
+// prunedMarker draws the × of prunedGlyph at each point.
+func prunedMarker(xys plotter.XYs, col color.Color) (*plotter.Scatter, error) {
+	s, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, err
+	}
+	s.GlyphStyle = prunedGlyph(col)
+	return s, nil
+}
+
+// prunedThumb is the legend's "× pruned" entry, in black.
+func prunedThumb() plot.Thumbnailer {
+	return &plotter.Scatter{GlyphStyle: prunedGlyph(color.Black)}
 }
 
 // TrainTestLoss draws train (dashed) and test (solid) curves of one loss
@@ -548,6 +588,81 @@ func AccuracyR2Scatter(title string, groups []ScatterGroup, ref *LabeledPoint) (
 		s.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(6), Shape: starGlyph{}}
 		p.Add(s)
 		p.Legend.Add(wrapLabel(ref.Label, legendWrap), s)
+	}
+	return p, nil
+}
+
+// TrialPoint is one trial of an adaptive search: its number and its
+// objective value in display units. A pruned trial's value is from the
+// epoch it was stopped at.
+type TrialPoint struct {
+	Trial  float64
+	Value  float64
+	Pruned bool
+}
+
+// SearchProgress draws an adaptive search's objective against the trial
+// number: one point per trial (a × for a pruned one) and the best so far
+// as a step line. The best so far runs over the trials that were not
+// pruned only, since a pruned trial's value is not a final one;
+// higherIsBetter gives its direction. Points with a non-finite value are
+// left out.
+func SearchProgress(title, yLabel string, trials []TrialPoint, higherIsBetter bool) (*plot.Plot, error) {
+	var done, pruned plotter.XYs
+	sorted := slices.Clone(trials)
+	slices.SortStableFunc(sorted, func(a, b TrialPoint) int { return cmp.Compare(a.Trial, b.Trial) })
+	var xs, finals []float64
+	for _, t := range sorted {
+		if !finite(t.Trial) || !finite(t.Value) {
+			continue
+		}
+		if t.Pruned {
+			pruned = append(pruned, plotter.XY{X: t.Trial, Y: t.Value})
+			continue
+		}
+		done = append(done, plotter.XY{X: t.Trial, Y: t.Value})
+		xs, finals = append(xs, t.Trial), append(finals, t.Value)
+	}
+	if len(done)+len(pruned) == 0 {
+		return nil, ErrNoData
+	}
+	p := newPlot(title, "trial (in the order the search made them)", yLabel)
+	addGrid(p)
+	p.X.Tick.Marker = intTicks{}
+	p.Y.Tick.Marker = niceTicks{6}
+	col, _ := paletteStyle(0)
+	if len(done) > 0 {
+		best := BestSoFar(finals, higherIsBetter)
+		var steps plotter.XYs
+		for i := range best {
+			steps = append(steps, plotter.XY{X: xs[i], Y: best[i]})
+		}
+		if last := sorted[len(sorted)-1].Trial; finite(last) && last > xs[len(xs)-1] {
+			steps = append(steps, plotter.XY{X: last, Y: best[len(best)-1]})
+		}
+		l, err := plotter.NewLine(steps)
+		if err != nil {
+			return nil, err
+		}
+		l.StepStyle = plotter.PostStep
+		l.Color = color.Black
+		l.Width = vg.Points(1.6)
+		s, err := plotter.NewScatter(done)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: col, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		p.Add(l, s)
+		p.Legend.Add("trial, trained to the end", s)
+		p.Legend.Add("best so far", l)
+	}
+	if len(pruned) > 0 {
+		s, err := prunedMarker(pruned, Palette[3])
+		if err != nil {
+			return nil, err
+		}
+		p.Add(s)
+		p.Legend.Add("× pruned (value when stopped)", s)
 	}
 	return p, nil
 }

@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"sweep"
@@ -10,7 +12,7 @@ import (
 
 // Finding is one sentence of a report's findings, generated from the data.
 type Finding struct {
-	Kind string // "status", "best", "compare", "reference" or "warning"
+	Kind string // "status", "best", "pruned", "compare", "reference" or "warning"
 	Text string
 }
 
@@ -23,8 +25,10 @@ type analysis struct {
 	ranked  []Config // configurations with finished runs, best first
 	idx     EpochIndex
 	counts  map[sweep.Status]int
-	total   int // runs in the sweep
-	done    int // finished runs (aggregated)
+	total   int      // runs in the sweep
+	done    int      // finished runs (aggregated)
+	pruned  []Config // pruned configurations, latest stop first (see Config)
+	stopped int      // their finished runs, never aggregated
 }
 
 func analyze(sd SweepData, m Metric) *analysis {
@@ -42,7 +46,12 @@ func analyze(sd SweepData, m Metric) *analysis {
 	}
 	for _, c := range a.configs {
 		a.done += len(c.Runs)
+		if c.Pruned() {
+			a.pruned = append(a.pruned, c)
+			a.stopped += len(c.Stopped)
+		}
 	}
+	slices.SortStableFunc(a.pruned, func(x, y Config) int { return cmp.Compare(y.PrunedAt, x.PrunedAt) })
 	return a
 }
 
@@ -63,10 +72,12 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// unfinished lists the runs not finished for good, by status: pruned runs
+// are finished (stopped on purpose), so they are not among them.
 func (a *analysis) unfinished() string {
 	var parts []string
 	for _, st := range sweep.Statuses() {
-		if n := a.counts[st]; n > 0 && st != sweep.StatusDone {
+		if n := a.counts[st]; n > 0 && !st.Finished() {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
@@ -80,22 +91,29 @@ func (a *analysis) findings() []Finding {
 		out = append(out, Finding{kind, fmt.Sprintf(format, args...)})
 	}
 	if len(a.ranked) == 0 {
-		if a.total == 0 {
+		switch {
+		case a.total == 0:
 			add("status", "No runs recorded yet.")
-		} else {
+		case len(a.pruned) > 0:
+			add("status", "No configuration has trained to the end yet (%s).", a.unfinished())
+			add("pruned", "%s", a.prunedText())
+		default:
 			add("status", "No finished runs yet (%s).", a.unfinished())
 		}
 		return out
 	}
-	if a.done < a.total {
+	if a.done+a.stopped < a.total {
 		add("status", "%d of %d runs finished (%s); everything below uses the finished runs only, so it is preliminary.",
-			a.done, a.total, a.unfinished())
+			a.done+a.stopped, a.total, a.unfinished())
+	}
+	if len(a.pruned) > 0 {
+		add("pruned", "%s", a.prunedText())
 	}
 
 	best := a.ranked[0]
 	bs := best.Final(m)
 	if len(a.ranked) == 1 {
-		add("best", "%s: %s %s, with %s.", singleConfigLead(best, len(a.configs)), m.Name(), m.FormatStats(bs), a.otherMetrics(best))
+		add("best", "%s: %s %s, with %s.", singleConfigLead(best, len(a.configs)-len(a.pruned), len(a.pruned)), m.Name(), m.FormatStats(bs), a.otherMetrics(best))
 	} else {
 		add("best", "Best configuration by %s: %s, %s, with %s.", m.Name(), best.Label, m.FormatStats(bs), a.otherMetrics(best))
 		second := a.ranked[1]
@@ -145,9 +163,27 @@ func (a *analysis) findings() []Finding {
 	return out
 }
 
-func singleConfigLead(c Config, configs int) string {
-	if configs > 1 {
+// prunedText says which configurations were pruned and how they are
+// treated (see Config).
+func (a *analysis) prunedText() string {
+	lo, hi := a.pruned[len(a.pruned)-1].PrunedAt, a.pruned[0].PrunedAt
+	at := fmt.Sprintf("after epoch %d", lo)
+	if lo != hi {
+		at = fmt.Sprintf("after epochs %d to %d", lo, hi)
+	}
+	return fmt.Sprintf("%s (%s) %s pruned, stopped early by the sweep's pruning rule %s: drawn in the learning curves, ending with ×, and listed in the table, but left out of every ranking and mean of final metrics, since their last metrics come from an earlier epoch than the final ones.",
+		plural(len(a.pruned), "configuration", "configurations"), plural(a.stopped, "run", "runs"),
+		map[bool]string{true: "was", false: "were"}[len(a.pruned) == 1], at)
+}
+
+// singleConfigLead opens the finding of the only ranked configuration;
+// configs counts the configurations that were not pruned.
+func singleConfigLead(c Config, configs, pruned int) string {
+	switch {
+	case configs > 1:
 		return fmt.Sprintf("Only one configuration has finished runs so far (%s); it reaches", c.Label)
+	case pruned > 0:
+		return fmt.Sprintf("The only configuration not pruned (%s) reaches", c.Label)
 	}
 	return "The sweep's single configuration reaches"
 }
@@ -362,20 +398,25 @@ func (a *analysis) referenceFit(ref *sweep.Reference) string {
 // overallFindings summarises all sweeps for the top of the page.
 func overallFindings(as []*analysis, m Metric) []Finding {
 	var out []Finding
-	total, done, failed := 0, 0, 0
+	total, done, pruned, failed := 0, 0, 0, 0
 	var secs float64
 	withRuns := 0
 	for _, a := range as {
 		total += a.total
-		done += a.done
+		done += a.done + a.stopped
+		pruned += a.counts[sweep.StatusPruned]
 		failed += a.counts[sweep.StatusFailed]
 		secs += a.data.Info.Seconds
 		if len(a.ranked) > 0 {
 			withRuns++
 		}
 	}
-	out = append(out, Finding{"status", fmt.Sprintf("%s with %s in total: %d finished, %d failed, %d not finished yet; %s of training.",
-		plural(len(as), "sweep", "sweeps"), plural(total, "run", "runs"), done, failed, total-done-failed, formatDuration(secs))})
+	prunedPart := ""
+	if pruned > 0 {
+		prunedPart = fmt.Sprintf(" (%d of them pruned)", pruned)
+	}
+	out = append(out, Finding{"status", fmt.Sprintf("%s with %s in total: %d finished%s, %d failed, %d not finished yet; %s of training.",
+		plural(len(as), "sweep", "sweeps"), plural(total, "run", "runs"), done, prunedPart, failed, total-done-failed, formatDuration(secs))})
 	if withRuns == 0 {
 		out = append(out, Finding{"status", "No finished runs yet: there is nothing to compare."})
 		return out

@@ -326,3 +326,52 @@ func TestHTMLDivergedRuns(t *testing.T) {
 		t.Errorf("the diverged configuration's R² of -40 is not shown in the table")
 	}
 }
+
+func TestHTMLAdaptiveSweeps(t *testing.T) {
+	page := render(t, adaptiveSweeps(), Options{})
+	if strings.Contains(page, "Could not draw") {
+		t.Errorf("a figure failed to draw")
+	}
+	for _, want := range []string{
+		// hunt: 8 trials of 24, 4 pruned; 8 pruned runs × 3 epochs saved =
+		// 24 of 16 × 5 = 80 epochs (30%).
+		"tpe on test_r2 (higher is better): 8 of 24 trials made, 4 pruned</dd>",
+		"asha on test_r2 (higher is better) from epoch 1, reduction factor 3: pruning saved 24 of 80 epochs (30%)",
+		"2 runs reused the epochs of an identical done run of another sweep instead of training; they count as done",
+		// halving: 2 pruned runs × 3 epochs = 6 of 6 × 5 = 30 epochs (20%).
+		"median on test_accuracy (higher is better) from epoch 2: pruning saved 6 of 30 epochs (20%)",
+		`id="sweep-1-search"`, "Search progress", "Objective by trial: test_r2",
+		"4 configurations (8 runs) were pruned, stopped early by the sweep&#39;s pruning rule after epoch 2",
+		"pruned at epoch 2", "8 pruned", "2 pruned",
+		"× pruned: the configuration was stopped early",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "preliminary") {
+		t.Errorf("a finished sweep with pruned runs is called preliminary")
+	}
+	// The search figure only for the tpe sweep.
+	if strings.Contains(page, `id="sweep-2-search"`) {
+		t.Errorf("grid sweep has a search figure")
+	}
+	// The ×-pruned legend entry is drawn in the learning curves of both
+	// sweeps (3 figures each) and the search figure's legend once.
+	var legends, search int
+	for _, b := range figureBodies(page) {
+		if strings.Contains(b, ">× pruned<") {
+			legends++
+		}
+		if strings.Contains(b, ">× pruned (value when stopped)<") {
+			search++
+		}
+	}
+	if legends != 6 || search != 1 {
+		t.Errorf("× pruned in %d curve figures (want 6) and %d search figures (want 1)", legends, search)
+	}
+	// Pruned rows are never ranked: their metric cells carry no sort value.
+	if !strings.Contains(page, `<td data-v="pruned at epoch 2">pruned at epoch 2</td>`) {
+		t.Errorf("pruned rows lack their status cell")
+	}
+}

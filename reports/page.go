@@ -51,10 +51,16 @@ type sweepView struct {
 	Total       int
 	Done        int
 	TrainTime   string
+	Facts       []factView // search, pruning and reuse, when the sweep has them
 	Findings    []Finding
 	Table       tableView
 	Groups      []groupView
 	Failed      []failedView
+}
+
+// factView is one more line of a sweep's facts.
+type factView struct {
+	Label, Text string
 }
 
 type groupView struct {
@@ -162,6 +168,7 @@ func (a *analysis) view(anchor string, fs []Finding) sweepView {
 	for _, st := range sweep.Statuses() {
 		sv.Counts = append(sv.Counts, countView{Label: string(st), N: a.counts[st], Class: "st-" + string(st)})
 	}
+	sv.Facts = a.facts()
 	sv.Table = a.table()
 	for _, g := range a.figures() {
 		gv := groupView{Anchor: anchor + "-" + g.ID, Title: g.Title, Intro: g.Intro, Note: g.Note}
@@ -183,6 +190,38 @@ func (a *analysis) view(anchor string, fs []Finding) sweepView {
 		}
 	}
 	return sv
+}
+
+// facts are the lines about a sweep's adaptive search, its pruning rule
+// and its reused runs.
+func (a *analysis) facts() []factView {
+	info, runs := a.data.Info, a.data.Runs
+	var out []factView
+	saved, full := PruningSavings(runs)
+	savedText := PruningText(saved, full) + " against training every run to the end"
+	if s := info.Search; s != nil {
+		ts := Trials(runs, s.Objective)
+		pruned := 0
+		for _, t := range ts {
+			if t.Pruned {
+				pruned++
+			}
+		}
+		// What pruning saved is said once, on the pruning line below.
+		text := fmt.Sprintf("%s on %s: %d of %s made, %d pruned", s.Method, s.Objective, len(ts), plural(s.Trials, "trial", "trials"), pruned)
+		out = append(out, factView{"search", text})
+	}
+	if p := info.Prune; p != nil {
+		rule := fmt.Sprintf("%s on %s from epoch %d", p.Method, p.Metric, p.MinEpochs)
+		if p.Method == "asha" {
+			rule += fmt.Sprintf(", reduction factor %d", p.ReductionFactor)
+		}
+		out = append(out, factView{"pruning", rule + ": " + savedText})
+	}
+	if n := Reused(runs); n > 0 {
+		out = append(out, factView{"reused", fmt.Sprintf("%s reused the epochs of an identical done run of another sweep instead of training; they count as done", plural(n, "run", "runs"))})
+	}
+	return out
 }
 
 func cellStats(m Metric, s Stats) cellView {
@@ -225,13 +264,19 @@ func (a *analysis) table() tableView {
 		t.Headers = append(t.Headers, headerView{Label: "test " + c.Name() + unitSuffix(c), Title: "final test " + c.Name() + ": mean ± std over seeds", Numeric: true, Ranked: c == a.metric})
 	}
 	t.Headers = append(t.Headers, headerView{Label: "n", Title: "finished runs (seeds) of the configuration", Numeric: true})
+	if len(a.pruned) > 0 {
+		t.Headers = append(t.Headers, headerView{Label: "status", Title: "done: trained to the end; pruned: stopped early by the sweep's pruning rule"})
+	}
 	if len(a.varying) == 0 {
 		t.Headers = append([]headerView{{Label: "configuration", Title: "no setting varies"}}, t.Headers...)
 	}
 
+	// Ranked configurations, then pruned ones, then those with nothing
+	// finished yet.
 	rows := append([]Config(nil), a.ranked...)
+	rows = append(rows, a.pruned...)
 	for _, c := range a.configs {
-		if len(c.Runs) == 0 {
+		if len(c.Runs) == 0 && !c.Pruned() {
 			rows = append(rows, c)
 		}
 	}
@@ -246,17 +291,41 @@ func (a *analysis) table() tableView {
 			r.Cells = append(r.Cells, cellView{Text: v, Sort: v})
 		}
 		for _, m := range cols {
+			if c.Pruned() {
+				// Metrics after the epoch it stopped at, in parentheses
+				// and with no sort value: never sorted among final ones.
+				cv := cellStats(m, Config{Runs: c.Stopped}.Final(m))
+				if cv.Sort != "" {
+					cv.Text = "(" + cv.Text + ")"
+				}
+				r.Cells = append(r.Cells, cellView{Text: cv.Text})
+				continue
+			}
 			r.Cells = append(r.Cells, cellStats(m, c.Final(m)))
 		}
-		n := strconv.Itoa(len(c.Runs))
-		if c.Planned > len(c.Runs) {
+		runs := len(c.curveRuns())
+		n := strconv.Itoa(runs)
+		if c.Planned > runs {
 			n += " of " + strconv.Itoa(c.Planned)
 		}
-		r.Cells = append(r.Cells, cellView{Text: n, Sort: strconv.Itoa(len(c.Runs))})
+		r.Cells = append(r.Cells, cellView{Text: n, Sort: strconv.Itoa(runs)})
+		if len(a.pruned) > 0 {
+			st := ""
+			switch {
+			case c.Pruned():
+				st = fmt.Sprintf("pruned at epoch %d", c.PrunedAt)
+			case len(c.Runs) > 0:
+				st = "done"
+			}
+			r.Cells = append(r.Cells, cellView{Text: st, Sort: st})
+		}
 		t.Rows = append(t.Rows, r)
 	}
-	if len(a.ranked) == 0 {
+	switch {
+	case len(a.ranked) == 0 && len(a.pruned) == 0:
 		t.Note = "No finished runs yet."
+	case len(a.pruned) > 0:
+		t.Note = "Pruned configurations: the metrics in parentheses are after the epoch they were stopped at, not final; they are not ranked and sort last."
 	}
 	return t
 }

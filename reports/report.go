@@ -158,9 +158,50 @@ func (g *figGroup) noteIfEmpty(because string) {
 	}
 }
 
-// figures builds every figure group of one sweep.
+// figures builds every figure group of one sweep; a tpe sweep's search
+// comes first.
 func (a *analysis) figures() []figGroup {
-	return []figGroup{a.curveFigures(), a.lossFigures(), a.effectFigures(), a.heatMapFigures(), a.scatterFigures()}
+	gs := []figGroup{a.curveFigures(), a.lossFigures(), a.effectFigures(), a.heatMapFigures(), a.scatterFigures()}
+	if a.data.Info.Search != nil {
+		gs = append([]figGroup{a.searchFigures()}, gs...)
+	}
+	return gs
+}
+
+// objectiveLabel names a search objective and its direction for an axis,
+// e.g. "test_r2 (higher is better)" or "test_accuracy, % (higher is
+// better)".
+func objectiveLabel(obj sweep.Metric) string {
+	if m, err := ParseMetric(obj.Name); err == nil && m.Percent() {
+		return strings.Replace(obj.String(), " (", ", % (", 1)
+	}
+	return obj.String()
+}
+
+// searchFigures draws a tpe sweep's objective against the trial number.
+func (a *analysis) searchFigures() figGroup {
+	obj := a.data.Info.Search.Objective
+	g := figGroup{ID: "search", Title: "Search progress", Intro: fmt.Sprintf(
+		"Each point is one trial (a configuration the search made): the mean over its seeds of the final %s. Line: the best so far over the trials trained to the end; a pruned trial's value is from the epoch it was stopped at, so it is drawn but does not count.", obj.Name)}
+	dm, err := ParseMetric(obj.Name)
+	if err != nil {
+		dm = MetricR2 // unknown objective: Of gives NaN, nothing is drawn
+	}
+	var pts []TrialPoint
+	for _, t := range Trials(a.data.Runs, obj) {
+		pts = append(pts, TrialPoint{Trial: float64(t.Number), Value: dm.Display(t.Value), Pruned: t.Pruned})
+	}
+	title := "Objective by trial: " + obj.Name
+	p, err := SearchProgress(title, objectiveLabel(obj), pts, obj.HigherIsBetter)
+	g.add(figure{Name: "search-objective", Title: title, Plot: p}, err, func(p *plot.Plot) string {
+		cap := "Circles: trials trained to the end; × pruned: stopped early by the sweep's pruning rule; step line: best so far."
+		if dm == MetricR2 {
+			cap += floorY(p, r2Floor, "trials")
+		}
+		return cap
+	})
+	g.noteIfEmpty("No trial has finished yet.")
+	return g
 }
 
 // refLabel names the sweep's reference in legends.
@@ -180,6 +221,16 @@ func (a *analysis) curveFigures() figGroup {
 	if len(shown) > MaxCurves {
 		shown = shown[:MaxCurves]
 		capNote = fmt.Sprintf(" Showing the %d best of %d configurations by %s; all are in the table.", MaxCurves, len(a.ranked), m.Name())
+	}
+	// Pruned configurations fill the places the finished ones leave,
+	// those that went furthest first: they are never ranked (see Config).
+	shown = slices.Clone(shown)
+	room := min(len(a.pruned), MaxCurves-len(shown))
+	if room > 0 {
+		shown = append(shown, a.pruned[:room]...)
+	}
+	if n := len(a.pruned) - max(room, 0); n > 0 {
+		capNote += fmt.Sprintf(" %s not drawn; all are in the table.", plural(n, "pruned configuration is", "pruned configurations are"))
 	}
 	type lcSpec struct {
 		name, title string
@@ -210,7 +261,7 @@ func (a *analysis) curveFigures() figGroup {
 		}
 	}
 	titleSuffix := ""
-	if len(common) > 0 && len(shown) < len(a.ranked) {
+	if len(common) > 0 && len(shown) < len(a.ranked)+len(a.pruned) {
 		titleSuffix = " (" + strings.Join(common, ", ") + ")"
 	} else {
 		localVarying = a.varying
@@ -218,8 +269,10 @@ func (a *analysis) curveFigures() figGroup {
 	for _, s := range specs {
 		var curves []Curve
 		for _, c := range shown {
-			label := fmt.Sprintf("%s (n=%d)", Label(c.Settings, localVarying), len(c.Runs))
-			curves = append(curves, curve(label, ConfigCurve(c, a.idx, "test", displayOf(s.metric))))
+			label := fmt.Sprintf("%s (n=%d)", Label(c.Settings, localVarying), len(c.curveRuns()))
+			cv := curve(label, ConfigCurve(c, a.idx, "test", displayOf(s.metric)))
+			cv.Stopped = c.Pruned()
+			curves = append(curves, cv)
 		}
 		p, err := LearningCurves(s.title+" by epoch"+titleSuffix, s.metric.AxisLabel(), curves, s.ref)
 		lc.add(figure{Name: s.name, Title: s.title, Plot: p}, err, func(p *plot.Plot) string {
@@ -229,6 +282,9 @@ func (a *analysis) curveFigures() figGroup {
 			}
 			if s.ref != nil {
 				cap += " Star and dashed line: the reference's published figure."
+			}
+			if len(a.pruned) > 0 && room > 0 {
+				cap += " × pruned: the configuration was stopped early by the sweep's pruning rule after that epoch."
 			}
 			return cap + capNote
 		})

@@ -276,6 +276,17 @@ func (starGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 	c.Fill(p)
 }
 
+// crossGlyph draws a bold ×, the mark of a pruned (stopped) run: bolder
+// than draw.CrossGlyph so that it reads over a curve's last point.
+type crossGlyph struct{}
+
+func (crossGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 0.8
+	ls := draw.LineStyle{Color: sty.Color, Width: sty.Radius * 0.45}
+	c.StrokeLine2(ls, pt.X-r, pt.Y-r, pt.X+r, pt.Y+r)
+	c.StrokeLine2(ls, pt.X-r, pt.Y+r, pt.X+r, pt.Y-r)
+}
+
 // Viridis is the perceptually uniform palette of the heat maps.
 type viridis struct{ n int }
 

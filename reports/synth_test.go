@@ -151,7 +151,7 @@ func synthSweep(name string, settings []sweep.Settings, seeds int, status func(i
 			case sweep.StatusFailed:
 				epochs = s.Epochs / 2
 				r.Error = fmt.Sprintf("training diverged at epoch %d: loss is NaN", epochs+1)
-			case sweep.StatusRunning, sweep.StatusInterrupted:
+			case sweep.StatusRunning, sweep.StatusInterrupted, sweep.StatusPruned:
 				epochs = s.Epochs / 2
 			}
 			for e := 1; e <= epochs; e++ {
@@ -206,4 +206,39 @@ func demoSweeps() []SweepData {
 		})
 	b.Reference = &sweep.Reference{Label: "PyTorch notebook", Epoch: 5, DigitAccuracy: 0.92, SumR2: 0.065}
 	return []SweepData{a, b}
+}
+
+// adaptiveSweeps are two sweeps of issue #11's kinds. "hunt" is a tpe
+// sweep with ASHA pruning: 8 trials (one per lr × sum_weight), 2 seeds
+// each, of which trials 3, 5, 6 and 8 were pruned after 2 of 5 epochs, and
+// two done runs reused from another sweep. "halving" is a grid sweep with
+// median pruning and no search: sum_weight 0.1 pruned.
+func adaptiveSweeps() []SweepData {
+	prunedTrials := map[int]bool{3: true, 5: true, 6: true, 8: true}
+	hunt := synthSweep("hunt", grid(baseSettings(), "lr", []float64{0.0003, 0.001, 0.003, 0.01}, "sum_weight", []float64{1, 10}), 2,
+		func(i int) sweep.Status {
+			if prunedTrials[i/2+1] {
+				return sweep.StatusPruned
+			}
+			return sweep.StatusDone
+		})
+	for i := range hunt.Runs {
+		hunt.Runs[i].Trial = i/2 + 1
+	}
+	hunt.Runs[0].ReusedFrom = "3f2a9c1b7d6e5f4a3b2c1d0e"
+	hunt.Runs[1].ReusedFrom = "9a8b7c6d5e4f3a2b1c0d9e8f"
+	r2, _ := sweep.LookupMetric("test_r2")
+	hunt.Info.Search = &sweep.Search{Method: "tpe", Trials: 24, StartupTrials: 4, Objective: r2, Repeats: 2}
+	hunt.Info.Prune = &sweep.Prune{Method: "asha", Metric: r2, MinEpochs: 1, ReductionFactor: 3}
+
+	halving := synthSweep("halving", grid(baseSettings(), "sum_weight", []float64{0.1, 1, 10}), 2,
+		func(i int) sweep.Status {
+			if i < 2 {
+				return sweep.StatusPruned
+			}
+			return sweep.StatusDone
+		})
+	acc, _ := sweep.LookupMetric("test_accuracy")
+	halving.Info.Prune = &sweep.Prune{Method: "median", Metric: acc, MinEpochs: 2}
+	return []SweepData{hunt, halving}
 }

@@ -48,6 +48,7 @@ type apiSweep struct {
 	FirstStart   jsonTime       `json:"first_start"`
 	LastFinish   jsonTime       `json:"last_finish"`
 	UpdatedAt    jsonTime       `json:"updated_at"`
+	Pruning      string         `json:"pruning,omitempty"` // "pruning saved N of M epochs (P%)" when the sweep prunes
 }
 
 func toAPISweep(r sweepRow, withSource bool) apiSweep {
@@ -56,6 +57,7 @@ func toAPISweep(r sweepRow, withSource bool) apiSweep {
 		Counts: map[string]int{}, Runs: r.Runs, EpochsDone: r.EpochsDone, EpochsTotal: r.EpochsTotal,
 		TrainSeconds: num(r.Seconds), SecPerEpoch: num(r.SecPerEpoch), ETASeconds: num(r.ETA),
 		FirstStart: jsonTime(r.FirstStart), LastFinish: jsonTime(r.LastFinish), UpdatedAt: jsonTime(r.UpdatedAt),
+		Pruning: r.Pruning,
 	}
 	if withSource {
 		a.Source = r.Source
@@ -92,6 +94,8 @@ type apiRun struct {
 	Final        *apiMetrics       `json:"final"` // test metrics of the last epoch; null before the first
 	TrainSeconds num               `json:"train_seconds"`
 	Error        string            `json:"error,omitempty"`
+	Trial        int               `json:"trial,omitempty"`       // 1-based configuration number in a tpe sweep
+	ReusedFrom   string            `json:"reused_from,omitempty"` // id of the done run whose epochs this one reused
 	Host         string            `json:"host,omitempty"`
 	Started      jsonTime          `json:"started"`
 	Finished     jsonTime          `json:"finished"`
@@ -101,7 +105,7 @@ func toAPIRun(r sweep.RunResult) apiRun {
 	a := apiRun{
 		ID: r.RunID, Sweep: r.Sweep, Status: string(r.Status), Settings: map[string]string{},
 		Seed: r.Settings.Seed, EpochsDone: r.EpochsDone, Epochs: r.Settings.Epochs,
-		TrainSeconds: num(r.TrainSeconds), Error: r.Error, Host: r.Host,
+		TrainSeconds: num(r.TrainSeconds), Error: r.Error, Host: r.Host, Trial: r.Trial, ReusedFrom: r.ReusedFrom,
 		Started: jsonTime(r.Started), Finished: jsonTime(r.Finished),
 	}
 	for _, n := range reports.SettingNames() {
@@ -154,7 +158,7 @@ func (s *Server) apiSweep(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	row := sweepRow{SweepInfo: info, progress: sweepProgress(info, runs)}
-	for _, st := range statuses {
+	for _, st := range sweep.Statuses() {
 		row.Statuses = append(row.Statuses, statusCount{st, info.Counts[st]})
 	}
 	return writeJSON(w, http.StatusOK, toAPISweep(row, true))

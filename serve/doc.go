@@ -4,11 +4,16 @@
 //
 // # Pages
 //
-//   - /                        every sweep: runs by status, epochs done of
-//     total, measured seconds per epoch, ETA, description and file text.
+//   - /                        every sweep: runs by status (every status of
+//     sweep.Statuses, pruned included), epochs done of total (a pruned
+//     run's total is the epochs it trained), what pruning saved when the
+//     sweep has a pruning rule, measured seconds per epoch, ETA,
+//     description and file text.
 //   - /sweeps/{name}           the sweep's runs: sort by any column
 //     (?sort=COLUMN&dir=asc|desc), filter by status and by any setting
-//     (?status=running&s.head=classify), tick runs to compare.
+//     (?status=running&s.head=classify), tick runs to compare. Statuses
+//     read as reports.StatusText words them: "pruned at epoch 2", "done
+//     (reused from 3f2a9c1b…)".
 //   - /sweeps/{name}/overview  parallel coordinates of the varying settings
 //     against a final metric (?metric=test_r2 …) and the report's findings.
 //   - /runs/{id}               one run: settings, epoch table, train and
@@ -16,7 +21,8 @@
 //     and its error if it failed.
 //   - /compare?run=ID&run=ID   the selected runs' test curves on shared axes;
 //     /compare?sweep=NAME groups the sweep's repeats by configuration
-//     (mean line, min–max band, as in the report).
+//     (mean line, min–max band, as in the report; pruned configurations
+//     listed after the ranked ones and drawn ending with ×).
 //
 // Figures come from package reports (the same functions as the HTML
 // report), drawn as inline SVG.

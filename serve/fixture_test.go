@@ -69,13 +69,8 @@ func metrics(epoch int, k float64) sweep.EpochMetrics {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "sweep.db"), ids: map[string][]string{}, taken: map[string]bool{},
-		owner: sweep.Owner{ID: "test:1", Host: "testhost", Version: "test"}}
+	f := newWriter(t)
 	var err error
-	if f.w, err = store.Open(f.path); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.w.Close() })
 
 	var ss []sweep.Settings
 	for _, h := range []sweep.Head{sweep.HeadRegression, sweep.HeadClassify} {
@@ -148,6 +143,20 @@ func newFixture(t *testing.T) *fixture {
 			t.Error("Serve did not stop within 10 s of its context's end")
 		}
 	})
+	return f
+}
+
+// newWriter is a fixture with only its writer: an empty database that
+// claim, epoch and finish fill; the caller serves it.
+func newWriter(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "sweep.db"), ids: map[string][]string{}, taken: map[string]bool{},
+		owner: sweep.Owner{ID: "test:1", Host: "testhost", Version: "test"}}
+	var err error
+	if f.w, err = store.Open(f.path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.w.Close() })
 	return f
 }
 

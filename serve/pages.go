@@ -194,7 +194,7 @@ func (s *Server) pageSweeps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := sweepsView{layoutView: s.layout(r, "Sweeps"), Statuses: statuses, Sweeps: rows}
+	v := sweepsView{layoutView: s.layout(r, "Sweeps"), Statuses: sweep.Statuses(), Sweeps: rows}
 	return s.render(w, "sweeps", v)
 }
 
@@ -215,7 +215,7 @@ func (s *Server) sweepRows(r *http.Request) ([]sweepRow, error) {
 	var rows []sweepRow
 	for _, info := range infos {
 		row := sweepRow{SweepInfo: info, progress: sweepProgress(info, bySweep[info.Name])}
-		for _, st := range statuses {
+		for _, st := range sweep.Statuses() {
 			row.Statuses = append(row.Statuses, statusCount{st, info.Counts[st]})
 		}
 		if row.EpochsTotal > 0 {
@@ -237,6 +237,7 @@ type column struct {
 
 type runRow struct {
 	ID, Status string
+	StatusText string // reports.StatusText: "done (reused from …)", "pruned at epoch 2"
 	Cells      []cell
 	Error      string
 }
@@ -308,7 +309,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	// Filters: status, and every setting with more than one value.
-	for _, st := range statuses {
+	for _, st := range sweep.Statuses() {
 		v.Status = append(v.Status, option{string(st), st == rq.Status})
 	}
 	chosen := map[string]string{}
@@ -335,7 +336,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	cols := []col{
 		{colID, "run", false, func(r sweep.RunResult) string { return r.RunID }},
-		{colStatus, "status", false, func(r sweep.RunResult) string { return string(r.Status) }},
+		{colStatus, "status", false, reports.StatusText},
 	}
 	for _, n := range varying {
 		cols = append(cols, col{n, n, allNumeric(reports.SettingValues(settings, n)), func(r sweep.RunResult) string { return reports.SettingValue(r.Settings, n) }})
@@ -374,7 +375,7 @@ func (s *Server) pageRuns(w http.ResponseWriter, r *http.Request) error {
 		v.Columns = append(v.Columns, column{Key: c.key, Label: c.label, Num: c.num, Sorted: sorted, SortURL: base + "?" + q.values().Encode()})
 	}
 	for _, r := range page {
-		row := runRow{ID: r.RunID, Status: string(r.Status), Error: r.Error}
+		row := runRow{ID: r.RunID, Status: string(r.Status), StatusText: reports.StatusText(r), Error: r.Error}
 		for _, c := range cols[2:] {
 			row.Cells = append(row.Cells, cell{c.cell(r), c.num})
 		}
@@ -417,10 +418,11 @@ type epochRow struct {
 
 type runView struct {
 	layoutView
-	Run      sweep.RunResult
-	Settings []kv
-	Epochs   []epochRow
-	Figures  []figure
+	Run        sweep.RunResult
+	StatusText string // reports.StatusText
+	Settings   []kv
+	Epochs     []epochRow
+	Figures    []figure
 }
 
 func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
@@ -432,7 +434,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := runView{layoutView: s.layout(r, "Run "+run.RunID), Run: run}
+	v := runView{layoutView: s.layout(r, "Run "+run.RunID), Run: run, StatusText: reports.StatusText(run)}
 	for _, n := range reports.SettingNames() {
 		v.Settings = append(v.Settings, kv{n, reports.SettingValue(run.Settings, n)})
 	}
@@ -478,6 +480,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) error {
 
 type compareRow struct {
 	ID, Sweep, Status, Label string
+	StatusText               string // reports.StatusText
 	Cells                    []cell
 }
 
@@ -562,7 +565,7 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 			label += " " + l
 		}
 		labels[rr.RunID] = label
-		row := compareRow{ID: rr.RunID, Sweep: rr.Sweep, Status: string(rr.Status), Label: label}
+		row := compareRow{ID: rr.RunID, Sweep: rr.Sweep, Status: string(rr.Status), StatusText: reports.StatusText(rr), Label: label}
 		for _, n := range varying {
 			row.Cells = append(row.Cells, cell{reports.SettingValue(rr.Settings, n), numeric[n]})
 		}
@@ -580,7 +583,7 @@ func (s *Server) compareRuns(r *http.Request, ids []string, v *compareView) erro
 	for _, cm := range curveMetrics {
 		var curves []reports.Curve
 		for _, rr := range runs {
-			c := reports.Curve{Label: labels[rr.RunID]}
+			c := reports.Curve{Label: labels[rr.RunID], Stopped: rr.Status == sweep.StatusPruned}
 			for _, e := range idx[rr.RunID] {
 				if e.Split == "test" {
 					c.Epochs = append(c.Epochs, float64(e.Epoch))
@@ -612,13 +615,23 @@ func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, 
 	}
 	idx := reports.IndexEpochs(epochs)
 	varying := reports.VaryingSettings(reports.RunSettings(runs))
-	ranked := reports.Rank(reports.WithRuns(reports.GroupConfigs(runs, varying)), m)
+	configs := reports.GroupConfigs(runs, varying)
+	ranked := reports.Rank(reports.WithRuns(configs), m)
+	// Pruned configurations are never ranked (reports.Config): they follow
+	// the ranked ones in the table and fill the figures' free places.
+	var pruned []reports.Config
+	for _, c := range configs {
+		if c.Pruned() {
+			pruned = append(pruned, c)
+		}
+	}
 	shown := ranked
 	if len(shown) > reports.MaxCurves {
 		shown = shown[:reports.MaxCurves]
 		v.Note = fmt.Sprintf("The figures show the %d best of %d configurations by %s; the table lists all.", reports.MaxCurves, len(ranked), m.Name())
 	}
-	if len(ranked) == 0 {
+	shown = append(slices.Clone(shown), pruned[:min(len(pruned), reports.MaxCurves-len(shown))]...)
+	if len(ranked) == 0 && len(pruned) == 0 {
 		v.Note = "No configuration has a finished run yet: configurations are compared over their done runs, as in the report."
 	}
 	v.Headers = []string{"configuration", "done runs"}
@@ -632,11 +645,19 @@ func (s *Server) compareConfigs(r *http.Request, name string, m reports.Metric, 
 		}
 		v.Rows = append(v.Rows, row)
 	}
+	for _, c := range pruned {
+		// Metrics after the epoch it stopped at, in parentheses: not final.
+		row := compareRow{Label: c.Label, Cells: []cell{{fmt.Sprintf("pruned at epoch %d (%d of %d)", c.PrunedAt, len(c.Stopped), c.Planned), true}}}
+		for _, mm := range metricColumns {
+			row.Cells = append(row.Cells, cell{"(" + mm.FormatStats(reports.Config{Runs: c.Stopped}.Final(mm)) + ")", true})
+		}
+		v.Rows = append(v.Rows, row)
+	}
 	for _, cm := range curveMetrics {
 		var curves []reports.Curve
 		for _, c := range shown {
 			es := reports.ConfigCurve(c, idx, "test", func(sm sweep.SplitMetrics) float64 { return cm.M.Display(cm.M.Of(sm)) })
-			cv := reports.Curve{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Runs))}
+			cv := reports.Curve{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Runs)+len(c.Stopped)), Stopped: c.Pruned()}
 			for _, e := range es {
 				cv.Epochs = append(cv.Epochs, float64(e.Epoch))
 				cv.Mean = append(cv.Mean, e.Mean)

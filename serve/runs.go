@@ -15,12 +15,6 @@ import (
 	"sweep/store"
 )
 
-// statuses in display order.
-var statuses = []sweep.Status{
-	sweep.StatusRunning, sweep.StatusPending, sweep.StatusDone,
-	sweep.StatusFailed, sweep.StatusInterrupted,
-}
-
 // settingParam is the query parameter prefix of a setting filter:
 // s.head=classify keeps the runs whose head is classify.
 const settingParam = "s."
@@ -71,7 +65,7 @@ func parseRunQuery(q url.Values, sweepName string) (runQuery, error) {
 		rq.Sweep = q.Get("sweep")
 	}
 	if st := q.Get("status"); st != "" {
-		if !slices.Contains(statuses, sweep.Status(st)) {
+		if !slices.Contains(sweep.Statuses(), sweep.Status(st)) {
 			return rq, badRequest("status %q: want one of %s", st, joinStatuses())
 		}
 		rq.Status = sweep.Status(st)
@@ -124,7 +118,7 @@ func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
 
 func joinStatuses() string {
 	var s []string
-	for _, st := range statuses {
+	for _, st := range sweep.Statuses() {
 		s = append(s, string(st))
 	}
 	return strings.Join(s, ", ")
@@ -275,13 +269,22 @@ type progress struct {
 	Remaining   int
 	SecPerEpoch float64 // measured training time per epoch; NaN before any
 	ETA         float64 // seconds; NaN when nothing is running or no speed is known
+	// Pruning is "pruning saved N of M epochs (P%)" for a sweep with a
+	// pruning rule; "" otherwise.
+	Pruning string
 }
 
 func sweepProgress(info sweep.SweepInfo, runs []sweep.RunResult) progress {
 	p := progress{Runs: len(runs), SecPerEpoch: math.NaN(), ETA: math.NaN()}
 	for _, r := range runs {
 		done := min(r.EpochsDone, r.Settings.Epochs)
-		p.EpochsTotal += r.Settings.Epochs
+		// A pruned run is finished: the epochs it will never train are
+		// not left to do, so a sweep with pruned runs can reach 100%.
+		if r.Status == sweep.StatusPruned {
+			p.EpochsTotal += done
+		} else {
+			p.EpochsTotal += r.Settings.Epochs
+		}
 		p.EpochsDone += done
 		switch r.Status {
 		case sweep.StatusPending, sweep.StatusRunning, sweep.StatusInterrupted:
@@ -290,6 +293,9 @@ func sweepProgress(info sweep.SweepInfo, runs []sweep.RunResult) progress {
 	}
 	if p.EpochsDone > 0 && info.Seconds > 0 {
 		p.SecPerEpoch = info.Seconds / float64(p.EpochsDone)
+	}
+	if info.Prune != nil {
+		p.Pruning = reports.PruningText(reports.PruningSavings(runs))
 	}
 	if running := info.Counts[sweep.StatusRunning]; running > 0 && !math.IsNaN(p.SecPerEpoch) {
 		p.ETA = float64(p.Remaining) * p.SecPerEpoch / float64(running)

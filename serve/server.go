@@ -343,9 +343,11 @@ func (s *Server) refreshSweeps(ctx context.Context) {
 	seen := map[string]bool{}
 	for _, info := range infos {
 		seen[info.Name] = true
-		fp := fmt.Sprint(info.Counts[sweep.StatusPending], info.Counts[sweep.StatusRunning], info.Counts[sweep.StatusDone],
-			info.Counts[sweep.StatusFailed], info.Counts[sweep.StatusInterrupted], info.Seconds,
-			info.FirstStart.UnixNano(), info.LastFinish.UnixNano(), info.UpdatedAt.UnixNano())
+		var fp string
+		for _, st := range sweep.Statuses() {
+			fp += fmt.Sprint(info.Counts[st], " ")
+		}
+		fp += fmt.Sprint(info.Seconds, info.FirstStart.UnixNano(), info.LastFinish.UnixNano(), info.UpdatedAt.UnixNano())
 		if old, ok := s.sweepFP[info.Name]; !ok || old != fp {
 			s.sweepFP[info.Name] = fp
 			s.sweepGen[info.Name]++

@@ -277,7 +277,6 @@ type RunResult struct {
 	RunID        string
 	Status       Status
 	Settings     Settings
-	Trial        int // Trial is the 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
 	EpochsDone   int
 	Final        SplitMetrics // test split, last recorded epoch; zero when EpochsDone is 0
 	TrainSeconds float64      // summed over recorded epochs
@@ -288,8 +287,6 @@ type RunResult struct {
 	Version      string
 	Started      time.Time // zero until claimed
 	Finished     time.Time // zero until done, failed or interrupted
-	Trial        int       // 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
-	ReusedFrom   string    // id of the done run of another sweep whose epochs this run reused instead of training; "" if trained
 }
 
 // EpochResult is one run's metrics for one epoch and split.

@@ -186,6 +186,26 @@ type Store interface {
 	// database where the backend can. It returns how many it deleted and
 	// their bytes. Running runs' checkpoints are never deleted.
 	DropCheckpoints(ctx context.Context, sweepName string, statuses []Status) (n int, bytes int64, err error)
+
+	// AddRuns is how an adaptive sweep grows: under a lock on the sweep
+	// that no other process's AddRuns can hold at the same time, it reads
+	// every run of sweepName (with the state and final metrics it has
+	// now), calls plan with them, and saves the runs plan returns as
+	// pending, in one transaction. It returns them.
+	AddRuns(ctx context.Context, sweepName string, plan func(existing []RunResult) ([]RunSpec, error)) ([]RunSpec, error)
+
+	// PruneConfig ends every run of the sweep's configuration (by
+	// ConfigKey) that is not finished as pruned, with reason, keeping its
+	// epochs and checkpoint; their owners learn it from ErrPruned at their
+	// next heartbeat or epoch. It returns how many runs it pruned.
+	PruneConfig(ctx context.Context, sweepName, configKey, reason string) (int, error)
+
+	// Reuse finishes a run owner holds as done with the epochs (and
+	// checkpoint) of a done run of another sweep with the same settings
+	// and seed, recording that run's id (its source's, if it was itself
+	// reused) in reused_from, which it returns. It returns "" and changes
+	// nothing when there is no such run.
+	Reuse(ctx context.Context, runID string, owner Owner) (from string, err error)
 }
 
 // Reader is the reading half of a Store: what `sweep ls`, `runs`, `show`,
@@ -269,6 +289,10 @@ type Holder struct {
 
 // ErrLeaseLost is returned when a run's lease was taken over by another owner.
 var ErrLeaseLost = fmt.Errorf("lease lost: another process took the run over")
+
+// ErrPruned is returned to the owner of a run that was pruned while it
+// trained (PruneConfig): it stops, its epochs are kept.
+var ErrPruned = errors.New("pruned: the sweep's [prune] rule stopped the run's configuration")
 
 // RunResult is one run as people read it back: settings, state and the
 // final epoch's test metrics.

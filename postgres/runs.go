@@ -267,15 +267,19 @@ func (db *DB) Heartbeat(ctx context.Context, runID string, owner sweep.Owner, le
 	return nil
 }
 
-// notOwned says why a run is not held: ErrNotFound or sweep.ErrLeaseLost.
+// notOwned says why a run is not held: ErrNotFound, sweep.ErrPruned (its
+// configuration was pruned while it trained) or sweep.ErrLeaseLost.
 func notOwned(ctx context.Context, tx pgx.Tx, runID string) error {
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM runs WHERE id = $1`, runID).Scan(&one)
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM runs WHERE id = $1`, runID).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sweep.ErrNotFound
 	}
 	if err != nil {
 		return err
+	}
+	if sweep.Status(status) == sweep.StatusPruned {
+		return sweep.ErrPruned
 	}
 	return sweep.ErrLeaseLost
 }

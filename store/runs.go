@@ -244,15 +244,19 @@ func checkOwned(ctx context.Context, tx *sql.Tx, res sql.Result, runID string) e
 	return notOwned(ctx, tx, runID)
 }
 
-// notOwned says why a run is not held: ErrNotFound or sweep.ErrLeaseLost.
+// notOwned says why a run is not held: ErrNotFound, sweep.ErrPruned (its
+// configuration was pruned while it trained) or sweep.ErrLeaseLost.
 func notOwned(ctx context.Context, tx *sql.Tx, runID string) error {
-	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, runID).Scan(&one)
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, runID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
 	if err != nil {
 		return err
+	}
+	if sweep.Status(status) == sweep.StatusPruned {
+		return sweep.ErrPruned
 	}
 	return sweep.ErrLeaseLost
 }

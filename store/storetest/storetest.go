@@ -275,6 +275,9 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"ResumeFromCheckpoint", testResumeFromCheckpoint},
 		{"HoldersAndRelease", testHoldersRelease},
 		{"DropCheckpoints", testDropCheckpoints},
+		{"AddRunsSerialised", testAddRuns},
+		{"PruneConfig", testPruneConfig},
+		{"Reuse", testReuse},
 		{"RunsFilterAndOrder", testRunsFilterOrder},
 		{"RunPrefix", testRunPrefix},
 		{"Epochs", testEpochs},
@@ -812,6 +815,193 @@ func testDropCheckpoints(t *testing.T, b Backend, clk *Clock) {
 	}
 	if n := queryInt(t, b, "SELECT count(*) FROM checkpoints"); n != 1 {
 		t.Errorf("%d checkpoints left, want 1", n)
+	}
+}
+
+// testAddRuns: four goroutines grow one sweep to exactly 12 runs, each
+// plan adding the next run numbered after those it sees; if two plans
+// ever saw the same state they would add the same trial twice (or a
+// thirteenth run).
+func testAddRuns(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	sw := MakeSweep("grow")
+	sw.Search = &sweep.Search{Method: "tpe", Trials: 12, Objective: sweep.Metric{Name: "test_r2", HigherIsBetter: true}, Repeats: 1, Base: BaseSettings(),
+		Params: []sweep.SearchParam{{Key: "lr", Dist: "log_uniform", Lo: 1e-4, Hi: 1e-1}}}
+	sw.Prune = &sweep.Prune{Method: "asha", Metric: sweep.Metric{Name: "test_r2", HigherIsBetter: true}, MinEpochs: 1, ReductionFactor: 3}
+	if err := b.DB.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	plan := func(existing []sweep.RunResult) ([]sweep.RunSpec, error) {
+		if len(existing) >= 12 {
+			return nil, nil
+		}
+		for i, r := range existing {
+			if r.Trial != i+1 {
+				return nil, fmt.Errorf("run %d has trial %d: not in trial order", i, r.Trial)
+			}
+		}
+		s := BaseSettings()
+		s.LR = 0.001 * float64(len(existing)+1)
+		return []sweep.RunSpec{{ID: sweep.RunID("grow", s), Sweep: "grow", Settings: s, Trial: len(existing) + 1}}, nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				added, err := b.DB.AddRuns(ctx, "grow", plan)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(added) == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	runs, err := b.DB.Runs(ctx, sweep.RunFilter{Sweep: "grow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials := map[int]bool{}
+	for _, r := range runs {
+		trials[r.Trial] = true
+		if r.Status != sweep.StatusPending {
+			t.Errorf("added run %s is %s, want pending", r.RunID, r.Status)
+		}
+	}
+	if len(runs) != 12 || len(trials) != 12 {
+		t.Errorf("%d runs with %d distinct trials, want 12 and 12", len(runs), len(trials))
+	}
+	// The sweep's search and prune rule read back as saved.
+	infos, err := b.DB.Sweeps(ctx)
+	if err != nil || len(infos) != 1 {
+		t.Fatal(infos, err)
+	}
+	if fmt.Sprint(*infos[0].Search) != fmt.Sprint(*sw.Search) || fmt.Sprint(*infos[0].Prune) != fmt.Sprint(*sw.Prune) {
+		t.Errorf("read back %+v %+v, want %+v %+v", *infos[0].Search, *infos[0].Prune, *sw.Search, *sw.Prune)
+	}
+}
+
+// testPruneConfig: pruning a configuration ends its unfinished runs as
+// pruned with the reason, keeps done runs and other configurations, and
+// the owner of a pruned run learns it as ErrPruned.
+func testPruneConfig(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	other := BaseSettings()
+	other.LR = 0.01
+	sw := MakeSweep("p", append(Seeds(BaseSettings(), 3), other)...)
+	if err := b.DB.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	RunOne(t, b.DB, sw.Runs[0].ID, OwnerA, 3, sweep.StatusDone, 0.9, 0.8, 0.5)
+	if _, ok, err := b.DB.Claim(ctx, []string{sw.Runs[1].ID}, OwnerB, time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if err := b.DB.RecordEpoch(ctx, sw.Runs[1].ID, OwnerB, Metrics(1, 0.5, 0.1, 0.1)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := b.DB.PruneConfig(ctx, "p", sweep.ConfigKey(BaseSettings()), "asha cut 0.8")
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d runs (%v), want 2: the running and the pending one", n, err)
+	}
+	if err := b.DB.RecordEpoch(ctx, sw.Runs[1].ID, OwnerB, Metrics(2, 0.5, 0.1, 0.1)); !errors.Is(err, sweep.ErrPruned) {
+		t.Errorf("RecordEpoch of a pruned run: %v, want ErrPruned", err)
+	}
+	if err := b.DB.Heartbeat(ctx, sw.Runs[1].ID, OwnerB, time.Minute); !errors.Is(err, sweep.ErrPruned) {
+		t.Errorf("Heartbeat of a pruned run: %v, want ErrPruned", err)
+	}
+	want := []sweep.Status{sweep.StatusDone, sweep.StatusPruned, sweep.StatusPruned, sweep.StatusPending}
+	for i, id := range IDs(sw) {
+		r, err := b.DB.Run(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != want[i] {
+			t.Errorf("run %d: %s, want %s", i, r.Status, want[i])
+		}
+		if r.Status == sweep.StatusPruned && r.Error != "asha cut 0.8" {
+			t.Errorf("run %d: reason %q", i, r.Error)
+		}
+	}
+	if r, _ := b.DB.Run(ctx, sw.Runs[1].ID); r.EpochsDone != 1 {
+		t.Errorf("the pruned run kept %d epochs, want 1", r.EpochsDone)
+	}
+	// Pruned runs are never claimed again.
+	if run, ok, _ := b.DB.Claim(ctx, IDs(sw), OwnerA, time.Minute); !ok || run.ID != sw.Runs[3].ID {
+		t.Errorf("claimed %q %v, want only the other configuration's run", run.ID, ok)
+	}
+	if _, ok, _ := b.DB.Claim(ctx, IDs(sw), OwnerA, time.Minute); ok {
+		t.Error("claimed a pruned run")
+	}
+	if c := queryInt(t, b, "SELECT pruned_runs FROM config_results WHERE sweep = 'p' AND runs = 1"); c != 2 {
+		t.Errorf("config_results.pruned_runs = %d, want 2", c)
+	}
+}
+
+// testReuse: a run whose settings and seed match a done run of another
+// sweep is finished from that run's epochs and checkpoint, naming the
+// original even when the twin was itself reused; without a twin nothing
+// changes.
+func testReuse(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	a := MakeSweep("a", Seeds(BaseSettings(), 2)...)
+	x := MakeSweep("x", Seeds(BaseSettings(), 1)...)
+	y := MakeSweep("y", Seeds(BaseSettings(), 1)...)
+	for _, sw := range []sweep.Sweep{a, x, y} {
+		if err := b.DB.SaveSweep(ctx, sw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := a.Runs[0].ID // seed 0
+	if _, ok, err := b.DB.Claim(ctx, []string{src}, OwnerA, time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for e := 1; e <= 3; e++ {
+		m := Metrics(e, 0.9, 0.8, 0.5)
+		m.Checkpoint = []byte(fmt.Sprint("weights after ", e))
+		if err := b.DB.RecordEpoch(ctx, src, OwnerA, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.DB.Finish(ctx, src, OwnerA, sweep.StatusDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	// a's seed-1 run has no twin.
+	if _, ok, _ := b.DB.Claim(ctx, []string{a.Runs[1].ID}, OwnerB, time.Minute); !ok {
+		t.Fatal("claim")
+	}
+	if from, err := b.DB.Reuse(ctx, a.Runs[1].ID, OwnerB); from != "" || err != nil {
+		t.Errorf("reuse without a twin: %q %v", from, err)
+	}
+	for _, id := range []string{x.Runs[0].ID, y.Runs[0].ID} {
+		if _, ok, _ := b.DB.Claim(ctx, []string{id}, OwnerB, time.Minute); !ok {
+			t.Fatal("claim", id)
+		}
+		if from, err := b.DB.Reuse(ctx, id, OwnerB); from != src || err != nil {
+			t.Errorf("reuse of %s: %q %v, want %s", id, from, err, src)
+		}
+		r, _ := b.DB.Run(ctx, id)
+		if r.Status != sweep.StatusDone || r.EpochsDone != 3 || r.ReusedFrom != src || r.Final.SumR2 != 0.8 {
+			t.Errorf("reused run: %s, %d epochs, from %q, R² %v", r.Status, r.EpochsDone, r.ReusedFrom, r.Final.SumR2)
+		}
+		if e, data, err := b.DB.Checkpoint(ctx, id); err != nil || e != 3 || string(data) != "weights after 3" {
+			t.Errorf("reused checkpoint: %d %q %v", e, data, err)
+		}
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM epochs WHERE run_id = '"+y.Runs[0].ID+"'"); n != 6 {
+		t.Errorf("%d epoch rows copied, want 6", n)
+	}
+	if n := queryInt(t, b, "SELECT count(*) FROM run_results WHERE reused_from = '"+src+"'"); n != 2 {
+		t.Errorf("run_results shows %d reused runs, want 2", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sweep/reports"
 	"text/tabwriter"
 
 	"sweep"
@@ -44,7 +45,7 @@ Example:
 	for _, st := range sweep.Statuses() {
 		fmt.Fprintf(tw, "\t%s", strings.ToUpper(string(st)))
 	}
-	fmt.Fprintln(tw, "\tTOTAL\tTRAIN TIME\tFILE\tDESCRIPTION")
+	fmt.Fprintln(tw, "\tTOTAL\tTRAIN TIME\tPRUNING SAVED\tFILE\tDESCRIPTION")
 	for _, s := range sweeps {
 		fmt.Fprint(tw, s.Name)
 		total := 0
@@ -52,8 +53,18 @@ Example:
 			fmt.Fprintf(tw, "\t%d", s.Counts[st])
 			total += s.Counts[st]
 		}
-		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\n", total,
-			shortDuration(secondsDuration(s.Seconds)), s.File, oneLine(s.Description, 60))
+		// Epochs pruning saved against training every run to the end.
+		saved := "-"
+		if s.Prune != nil {
+			runs, err := db.Runs(ctx, sweep.RunFilter{Sweep: s.Name})
+			if err != nil {
+				return err
+			}
+			n, full := reports.PruningSavings(runs)
+			saved = fmt.Sprintf("%d of %d epochs", n, full)
+		}
+		fmt.Fprintf(tw, "\t%d\t%s\t%s\t%s\t%s\n", total,
+			shortDuration(secondsDuration(s.Seconds)), saved, s.File, oneLine(s.Description, 60))
 	}
 	return tw.Flush()
 }

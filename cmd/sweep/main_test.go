@@ -205,7 +205,7 @@ lr = [10000, 0.01]
 	}
 	// The next run retries the failed one (and fails again), once.
 	out, _, code = sweepCmd(t, "run", "--db", db, "--progress", "none", f)
-	if code != 1 || !strings.Contains(out, "this process: 0 done, 1 failed") {
+	if code != 1 || !strings.Contains(out, "this process: 0 done, 0 reused, 0 pruned, 1 failed") {
 		t.Errorf("retry: exit %d\n%s", code, out)
 	}
 }

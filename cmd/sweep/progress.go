@@ -152,7 +152,7 @@ func (p *progress) finished(run sweep.RunSpec, status sweep.Status, errText stri
 		p.workDone += a.doneSamples()
 		delete(p.active, run.ID)
 	}
-	if status == sweep.StatusDone {
+	if status.Finished() {
 		p.doneRuns++
 	}
 	msg := fmt.Sprintf("%-6s %s", status, runLabel(run))
@@ -178,6 +178,14 @@ func (p *progress) held(hs []sweep.Holder) {
 			p.event("wait   %s", holderText(h, time.Now()))
 		}
 	}
+}
+
+// reused says that a run was finished from a done twin's epochs.
+func (p *progress) reused(run sweep.RunSpec, from string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.doneRuns++
+	p.event("reused %s: the epochs of done run %s (same settings and seed)", runLabel(run), shortID(from))
 }
 
 // reaped says that a dead local process's run was released.

@@ -206,3 +206,108 @@ sum_hidden = 8
 	}
 	checkComplete(t, db, "w", 1, 2)
 }
+
+// TestTwoProcessesOneSearch runs two 'sweep run' processes on one tpe
+// sweep with pruning at once: the sweep ends with exactly trials
+// configurations, each of its runs trained (to done or pruned) by exactly
+// one process, and neither prints an error. A third sweep has a run with
+// the same settings and seed as one of the first's, trained afterwards:
+// it is reused, not trained.
+func TestTwoProcessesOneSearch(t *testing.T) {
+	bin := sweepBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "sweep.db")
+	f := writeFile(t, dir, "s.toml", `name = "s"
+repeats = 2
+[train]
+epochs = 2
+batch_size = 32
+train_size = 256
+sum_hidden = 8
+[tpe]
+trials = 8
+startup_trials = 3
+objective = "test_r2"
+lr = { log_uniform = [1e-4, 1e-2] }
+sum_weight = { log_uniform = [0.03, 30.0] }
+[prune]
+method = "asha"
+reduction_factor = 2
+`)
+	var outs [2]bytes.Buffer
+	var cmds [2]*exec.Cmd
+	for i := range cmds {
+		cmds[i] = startRun(t, bin, db, f, &outs[i])
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, outs[i].String())
+		}
+		// (A pruning reason names the configuration's standard error.)
+		low := strings.ReplaceAll(strings.ToLower(outs[i].String()), "standard error", "")
+		if strings.Contains(low, "error") || strings.Contains(low, "sweep:") || strings.Contains(low, "locked") {
+			t.Errorf("process %d printed an error:\n%s", i, outs[i].String())
+		}
+	}
+	runs := runsOf(t, db, "s")
+	configs := map[string]int{}
+	trials := map[int]bool{}
+	for _, r := range runs {
+		configs[sweep.ConfigKey(r.Settings)]++
+		trials[r.Trial] = true
+		if !r.Status.Finished() {
+			t.Errorf("run %s is %s", r.RunID, r.Status)
+		}
+	}
+	if len(configs) != 8 || len(trials) != 8 || len(runs) != 16 {
+		t.Errorf("%d configurations, %d trial numbers, %d runs; want 8, 8, 16", len(configs), len(trials), len(runs))
+	}
+	ended := map[string]int{}
+	for i := range outs {
+		for _, line := range strings.Split(outs[i].String(), "\n") {
+			if f := strings.Fields(line); len(f) > 2 && (f[1] == "done" || f[1] == "pruned") {
+				ended[f[2]]++
+			}
+		}
+	}
+	for _, r := range runs {
+		if n := ended["s/"+r.RunID[:6]]; n != 1 {
+			t.Errorf("run %s ended %d times in the logs, want once", r.RunID, n)
+		}
+	}
+	t.Logf("process 0:\n%s\nprocess 1:\n%s", outs[0].String(), outs[1].String())
+
+	// Reuse: a grid sweep with one of the search's done configurations.
+	var done sweep.RunResult
+	for _, r := range runs {
+		if r.Status == sweep.StatusDone {
+			done = r
+			break
+		}
+	}
+	g := writeFile(t, dir, "g.toml", fmt.Sprintf(`name = "g"
+[train]
+epochs = 2
+batch_size = 32
+train_size = 256
+sum_hidden = 8
+lr = %v
+sum_weight = %v
+seed = %d
+`, done.Settings.LR, done.Settings.SumWeight, done.Settings.Seed))
+	b, err := exec.Command(bin, "run", "--db", db, "--progress", "log", g).CombinedOutput()
+	if err != nil {
+		t.Fatalf("reuse: %v\n%s", err, b)
+	}
+	gr := runsOf(t, db, "g")
+	if len(gr) != 1 || gr[0].ReusedFrom != done.RunID || gr[0].Status != sweep.StatusDone || gr[0].Final != done.Final {
+		t.Errorf("run of g: %+v, want done, reused from %s with its metrics\n%s", gr[0], done.RunID, b)
+	}
+	if !strings.Contains(string(b), "reused g/") || strings.Contains(string(b), "start ") {
+		t.Errorf("g's run was not reused:\n%s", b)
+	}
+	b, err = exec.Command(bin, "run", "--no-reuse", "--db", filepath.Join(dir, "other.db"), "--progress", "log", g).CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "start ") {
+		t.Errorf("--no-reuse into a new database: %v\n%s", err, b)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"sweep/mnist"
 	"sweep/model"
 	"sweep/pipeline"
+	"sweep/search"
 )
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,6 +57,7 @@ Example:
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
 	noWait := fs.Bool("no-wait", false, "do not wait for runs other live processes hold: exit with status 3 if any are left")
+	noReuse := fs.Bool("no-reuse", false, "train runs even when a done run of another sweep has the same settings and seed (by default its epochs are reused)")
 	checkpoints := fs.Bool("checkpoints", true, "record a checkpoint with every epoch (resume point, and the final weights for 'sweep export --weights'); false: a stopped run restarts at epoch 1 and the database stays small")
 	progressMode := fs.String("progress", "auto", "progress display: auto (a live block on a terminal, log lines otherwise), bar, log or none")
 	if err := fs.parse(args, stdout); err != nil {
@@ -91,11 +94,29 @@ Example:
 	defer db.Close()
 	var ids []string
 	work := map[string]int{} // run id → training samples, for the ETA
-	for _, sw := range sweeps {
+	total := 0               // runs when every tpe sweep has all its trials
+	bySweep := map[string]*sweep.Sweep{}
+	for i, sw := range sweeps {
 		if err := db.SaveSweep(ctx, sw); err != nil {
 			return err
 		}
-		for _, r := range sw.Runs {
+		bySweep[sw.Name] = &sweeps[i]
+		runs := sw.Runs
+		if sw.Search != nil {
+			// A tpe sweep's runs are those its search has made so far.
+			made, err := db.Runs(ctx, sweep.RunFilter{Sweep: sw.Name})
+			if err != nil {
+				return err
+			}
+			runs = nil
+			for _, m := range made {
+				runs = append(runs, sweep.RunSpec{ID: m.RunID, Sweep: sw.Name, Settings: m.Settings})
+			}
+			total += sw.Search.Trials * sw.Search.Repeats
+		} else {
+			total += len(runs)
+		}
+		for _, r := range runs {
 			ids = append(ids, r.ID)
 			work[r.ID] = r.Settings.Epochs * r.Settings.TrainImages()
 		}
@@ -104,9 +125,9 @@ Example:
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d sweeps, %d runs: %s; database %s\n", len(sweeps), len(ids), countsText(counts), db.Location())
-	if counts[sweep.StatusDone] == len(ids) {
-		fmt.Fprintln(stdout, "nothing to do: every run is done")
+	fmt.Fprintf(stdout, "%d sweeps, %d runs: %s; database %s\n", len(sweeps), total, countsText(counts), db.Location())
+	if finished(counts) == total {
+		fmt.Fprintln(stdout, "nothing to do: every run is finished")
 		return nil
 	}
 
@@ -126,9 +147,11 @@ Example:
 		threads:  *threads,
 		noWait:   *noWait,
 		ckpt:     *checkpoints,
+		reuse:    !*noReuse,
+		sweeps:   bySweep,
 	}
 	r.reapDead(ctx)
-	prog.start(len(ids), counts[sweep.StatusDone], work)
+	prog.start(total, finished(counts), work)
 	var wg sync.WaitGroup
 	for w := 0; w < *jobs; w++ {
 		wg.Add(1)
@@ -140,11 +163,11 @@ Example:
 	wg.Wait()
 	prog.stop()
 
-	if counts, err = db.Counts(context.Background(), ids); err != nil {
+	if counts, err = db.Counts(context.Background(), r.allIDs()); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "finished: %s (this process: %d done, %d failed, %d interrupted); database %s\n",
-		countsText(counts), r.done, r.failed, r.interrupted, db.Location())
+	fmt.Fprintf(stdout, "finished: %s (this process: %d done, %d reused, %d pruned, %d failed, %d interrupted); database %s\n",
+		countsText(counts), r.done, r.reused, r.pruned, r.failed, r.interrupted, db.Location())
 	if r.err != nil {
 		return r.err
 	}
@@ -166,6 +189,17 @@ Example:
 	return nil
 }
 
+// finished counts the runs that are finished for good: done or pruned.
+func finished(counts map[sweep.Status]int) int {
+	n := 0
+	for s, c := range counts {
+		if s.Finished() {
+			n += c
+		}
+	}
+	return n
+}
+
 // defaultJobs is one run per core: a run keeps about one core busy.
 func defaultJobs() int { return max(1, runtime.NumCPU()) }
 
@@ -181,11 +215,14 @@ type runner struct {
 	threads  int // per run
 	noWait   bool
 	ckpt     bool // record checkpoints
+	reuse    bool // finish runs from a done twin's epochs
+	sweeps   map[string]*sweep.Sweep
 
 	mu                        sync.Mutex
 	tried                     map[string]bool // runs claimed by this process
 	heldElsewhere             map[string]bool // runs other processes held at the last look
 	done, failed, interrupted int
+	reused, pruned            int
 	err                       error // a store error that stops this process
 }
 
@@ -199,15 +236,31 @@ func (r *runner) work(ctx context.Context) {
 			return
 		}
 		if !ok {
-			if r.waitForHeld(ctx) {
+			if r.grow(ctx) || r.waitForHeld(ctx) {
 				continue
 			}
 			return
 		}
 		r.markTried(run.ID)
+		if r.reuse {
+			from, err := r.db.Reuse(ctx, run.ID, r.owner)
+			if err != nil {
+				r.fail(err)
+				return
+			}
+			if from != "" {
+				r.progress.reused(run, from)
+				r.mu.Lock()
+				r.reused++
+				r.mu.Unlock()
+				continue
+			}
+		}
 		status, errText := r.trainOne(ctx, run)
-		// Record the outcome even when ctx is cancelled.
-		if err := r.db.Finish(context.Background(), run.ID, r.owner, status, errText); err != nil && !errors.Is(err, sweep.ErrLeaseLost) {
+		// Record the outcome even when ctx is cancelled. A pruned run's
+		// was recorded when its configuration was pruned.
+		if err := r.db.Finish(context.Background(), run.ID, r.owner, status, errText); err != nil &&
+			!errors.Is(err, sweep.ErrLeaseLost) && !errors.Is(err, sweep.ErrPruned) {
 			r.fail(err)
 			return
 		}
@@ -216,6 +269,8 @@ func (r *runner) work(ctx context.Context) {
 		switch status {
 		case sweep.StatusDone:
 			r.done++
+		case sweep.StatusPruned:
+			r.pruned++
 		case sweep.StatusFailed:
 			r.failed++
 		default:
@@ -239,6 +294,67 @@ func (r *runner) untried() []string {
 		}
 	}
 	return out
+}
+
+// allIDs is every run id of the sweeps, including those tpe searches made.
+func (r *runner) allIDs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ids)
+}
+
+// grow asks each tpe sweep that has fewer configurations than its trials
+// for the next one (search.Next over what the database holds, under the
+// database's lock) and adds its runs to this process's; it reports whether
+// any were made.
+func (r *runner) grow(ctx context.Context) bool {
+	names := make([]string, 0, len(r.sweeps))
+	for name, sw := range r.sweeps {
+		if sw.Search != nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sw := r.sweeps[name]
+		var seen []string
+		added, err := r.db.AddRuns(ctx, name, func(existing []sweep.RunResult) ([]sweep.RunSpec, error) {
+			seen = seen[:0]
+			for _, e := range existing {
+				seen = append(seen, e.RunID)
+			}
+			return search.Next(name, sw.Search, existing)
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fail(err)
+			}
+			return false
+		}
+		for _, a := range added {
+			seen = append(seen, a.ID)
+		}
+		// Runs other processes' searches made are this process's too: to
+		// claim should their holders die, to wait for, to count.
+		if r.addIDs(seen) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// addIDs adds the ids this process does not know yet and says how many.
+func (r *runner) addIDs(ids []string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if !slices.Contains(r.ids, id) {
+			r.ids = append(r.ids, id)
+			n++
+		}
+	}
+	return n
 }
 
 // waitPoll is how often a waiting 'sweep run' looks at the runs others
@@ -348,6 +464,9 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 		return sweep.StatusDone, ""
 	case ctx.Err() != nil:
 		return sweep.StatusInterrupted, "interrupted by signal"
+	case errors.Is(err, sweep.ErrPruned) || errors.Is(cause, sweep.ErrPruned):
+		res, _ := r.db.Run(context.Background(), run.ID)
+		return sweep.StatusPruned, res.Error
 	case errors.Is(cause, sweep.ErrLeaseLost):
 		return sweep.StatusInterrupted, "lease lost to another process"
 	case cause != nil:
@@ -400,7 +519,38 @@ func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
 		return fmt.Errorf("record epoch %d: %w", m.Epoch, err)
 	}
 	rr.r.progress.epoch(rr.run, m)
-	return nil
+	return rr.prune(m.Epoch)
+}
+
+// prune applies the sweep's [prune] rule after the run recorded epoch:
+// when the run's configuration falls below the rung's cut by more than its
+// seed noise (search.PruneDecision, over what the database holds), its
+// unfinished runs are pruned, this one included, and training stops with
+// sweep.ErrPruned.
+func (rr *runRecorder) prune(epoch int) error {
+	sw := rr.r.sweeps[rr.run.Sweep]
+	if sw == nil || sw.Prune == nil || epoch >= rr.run.Settings.Epochs {
+		return nil
+	}
+	ctx := context.Background()
+	f := sweep.RunFilter{Sweep: sw.Name}
+	runs, err := rr.r.db.Runs(ctx, f)
+	if err != nil {
+		return err
+	}
+	epochs, err := rr.r.db.Epochs(ctx, f)
+	if err != nil {
+		return err
+	}
+	key := sweep.ConfigKey(rr.run.Settings)
+	ready, stop, reason := search.PruneDecision(sw.Prune, key, epoch, runs, epochs)
+	if !ready || !stop {
+		return nil
+	}
+	if _, err := rr.r.db.PruneConfig(ctx, sw.Name, key, reason); err != nil {
+		return err
+	}
+	return sweep.ErrPruned
 }
 
 // programVersion is the VCS revision the binary was built from, where the

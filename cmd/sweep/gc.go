@@ -13,8 +13,8 @@ func cmdGC(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gc", "[flags]", `
 Delete stored checkpoints to make the database small. Every recorded epoch
 comes with a checkpoint of its run (weights, optimiser state and the
-generators' positions: about 270 KB per run with adam at the default
-widths, 180 KB with sgd); the database keeps one per run, the latest.
+generators' positions: 296 KB per run with adam at the default settings,
+197 KB with sgd); the database keeps one per run, the latest.
 
 By default gc deletes those of finished runs (done and pruned): their
 trained weights, which 'sweep export --weights' and 'sweep predict --run'

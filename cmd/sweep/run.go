@@ -42,6 +42,14 @@ takes over any whose lease runs out: exit status 0 means every run is
 finished. --no-wait leaves them to their holders and exits with status 3
 (for cluster workers that should stop when there is nothing to claim).
 
+A run whose settings and seed match a done run of another sweep in the
+database is not trained: its epochs and weights are copied (reused_from
+names the original; --no-reuse trains it). A [tpe] sweep makes its
+configurations as it goes, each from the results recorded so far, under
+the database's lock, so several processes share one search; a [prune]
+rule stops configurations early (status pruned) when their seed-mean
+falls behind by more than their seed noise.
+
 All files are validated before anything is written; an invalid file exits
 with status 2 and leaves the database as it was. The file format is
 described in 'go doc sweep/pipeline' and configs/*.toml.

@@ -200,6 +200,18 @@ type Store interface {
 	// next heartbeat or epoch. It returns how many runs it pruned.
 	PruneConfig(ctx context.Context, sweepName, configKey, reason string) (int, error)
 
+	// Hold stops a run owner holds at a rung of its sweep's [prune] rule,
+	// to wait for its configuration's other seeds: it becomes pending,
+	// keeping its epochs and checkpoint, with hold_epoch = epoch and the
+	// reason, and no claim takes it until Unhold. ErrLeaseLost or
+	// ErrPruned when owner no longer holds it.
+	Hold(ctx context.Context, runID string, owner Owner, epoch int, reason string) error
+
+	// Unhold makes the held runs of the sweep's configuration claimable
+	// again (they resume from their checkpoints): it was judged at the
+	// rung and goes on. It returns how many it released.
+	Unhold(ctx context.Context, sweepName, configKey string) (int, error)
+
 	// Reuse finishes a run owner holds as done with the epochs (and
 	// checkpoint) of a done run of another sweep with the same settings
 	// and seed, recording that run's id (its source's, if it was itself

@@ -51,6 +51,9 @@ func (p *parser) expand(sp *spec) []sweep.RunSpec {
 	if len(p.probs) > 0 {
 		return nil
 	}
+	if sp.prune != nil {
+		shuffleConfigs(sp, configs)
+	}
 
 	var runs []sweep.RunSpec
 	seen := map[string]bool{}
@@ -71,6 +74,20 @@ func (p *parser) expand(sp *spec) []sweep.RunSpec {
 		}
 	}
 	return runs
+}
+
+// shuffleConfigs puts a pruned sweep's configurations in a random order
+// (its repeats stay together), which is the order runs are claimed in. A
+// pruning rule compares each configuration with those that reached the
+// rung before it; in grid order the first ones to arrive are a corner of
+// the grid (e.g. the smallest learning rates), which, having nothing
+// better to be compared with, train to the end. The permutation is PCG
+// seeded with the base seed and a hash of the sweep's name, so the order,
+// like the runs, is the same on every machine; run ids do not depend on it.
+func shuffleConfigs(sp *spec, configs []config) {
+	h := sha256.Sum256([]byte("sweep/pipeline prune order\x00" + sp.name))
+	rng := rand.New(rand.NewPCG(uint64(sp.seed), binary.BigEndian.Uint64(h[:8])))
+	rng.Shuffle(len(configs), func(i, j int) { configs[i], configs[j] = configs[j], configs[i] })
 }
 
 // base is the settings every configuration starts from: the defaults with

@@ -42,7 +42,7 @@ func (db *DB) PruneConfig(ctx context.Context, sweepName, configKey, reason stri
 	var n int64
 	err := db.write(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
-			UPDATE runs SET status = 'pruned', error = $1, finished_at = $2, lease_expires = NULL
+			UPDATE runs SET status = 'pruned', hold_epoch = NULL, error = $1, finished_at = $2, lease_expires = NULL
 			WHERE sweep = $3 AND config_key = $4 AND status NOT IN ('done', 'pruned')`,
 			nullString(reason), formatTime(db.now()), sweepName, configKey)
 		n = tag.RowsAffected()
@@ -102,4 +102,41 @@ func (db *DB) Reuse(ctx context.Context, runID string, owner sweep.Owner) (strin
 		return "", fmt.Errorf("postgres: reuse a twin of run %s in %s: %w", runID, db.loc, err)
 	}
 	return from, nil
+}
+
+// Hold parks a run at a rung until its configuration is judged.
+func (db *DB) Hold(ctx context.Context, runID string, owner sweep.Owner, epoch int, reason string) error {
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE runs SET status = 'pending', hold_epoch = $1, error = $2, lease_expires = NULL
+			WHERE id = $3 AND owner = $4 AND status = 'running'`,
+			int64(epoch), nullString(reason), runID, owner.ID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return notOwned(ctx, tx, runID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: hold run %s at epoch %d in %s: %w", runID, epoch, db.loc, err)
+	}
+	return nil
+}
+
+// Unhold releases the configuration's held runs.
+func (db *DB) Unhold(ctx context.Context, sweepName, configKey string) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE runs SET hold_epoch = NULL, error = NULL
+			WHERE sweep = $1 AND config_key = $2 AND hold_epoch IS NOT NULL`, sweepName, configKey)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: release held runs of configuration %s of sweep %q in %s: %w", configKey, sweepName, db.loc, err)
+	}
+	return int(n), nil
 }

@@ -105,11 +105,12 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, what func(i int) st
 }
 
 // claimableAt is the condition under which a run may be claimed; now is
-// the parameter holding the claim time. Pending runs and those whose status is retried are; so is a
-// running run whose lease has run out. "status <> 'done'" lets the planner
-// use the partial index runs_claim.
+// the parameter holding the claim time. Pending runs and those whose
+// status is retried are, unless held at a rung (hold_epoch); so is a
+// running run whose lease has run out. "status NOT IN ('done', 'pruned')"
+// lets the planner use the partial index runs_claim.
 func claimableAt(now string) string {
-	return `status <> 'done' AND (status IN (` + schema.ClaimableStatuses() + `)
+	return `status NOT IN ('done', 'pruned') AND ((status IN (` + schema.ClaimableStatuses() + `) AND hold_epoch IS NULL)
 	OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < ` + now + `)))`
 }
 

@@ -226,14 +226,21 @@ func (c *configRuns) trialOf(s *sweep.Search) Trial {
 	return tr
 }
 
+// RuleOf is the rule a sweep's [prune] table describes.
+func RuleOf(p *sweep.Prune) Rule {
+	return Rule{Method: Method(p.Method), MinEpochs: p.MinEpochs, ReductionFactor: p.ReductionFactor, HigherIsBetter: p.Metric.HigherIsBetter}
+}
+
 // PruneDecision decides, right after a run of configuration config (a
 // sweep.ConfigKey) recorded epoch, whether the configuration stops there.
 // runs are every run of the sweep and epochs every epoch they recorded
 // (only the test split counts).
 //
 // The decision is ready only at a rung of the rule for the runs' epochs,
-// and only once every run of the configuration has recorded that epoch:
-// the last of its repeats to arrive decides. It compares the
+// and only once every run of the configuration has recorded that epoch
+// (a failed run, which diverged, counts as arrived with the worst value):
+// the last of its repeats to arrive decides; the others wait for it
+// (sweep.Store.Hold). It compares the
 // configuration's seed-mean with the configurations all of whose runs have
 // recorded that epoch (Rule.Stats, Rule.Decide); reason says why it stops,
 // for the record, and is empty when it goes on.
@@ -241,7 +248,7 @@ func PruneDecision(p *sweep.Prune, config string, epoch int, runs []sweep.RunRes
 	if p == nil {
 		return false, false, ""
 	}
-	rule := Rule{Method: Method(p.Method), MinEpochs: p.MinEpochs, ReductionFactor: p.ReductionFactor, HigherIsBetter: p.Metric.HigherIsBetter}
+	rule := RuleOf(p)
 	at := map[string]float64{} // run id → metric at epoch
 	for _, e := range epochs {
 		if e.Split == "test" && e.Epoch == epoch {
@@ -254,7 +261,11 @@ func PruneDecision(p *sweep.Prune, config string, epoch int, runs []sweep.RunRes
 		vals := make([]float64, len(c.runs))
 		for i, r := range c.runs {
 			v, ok := at[r.RunID]
-			if !ok {
+			switch {
+			case ok:
+			case r.Status == sweep.StatusFailed:
+				v = math.NaN() // diverged: the worst (Rule.Stats)
+			default:
 				return nil, false
 			}
 			vals[i] = v

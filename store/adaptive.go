@@ -37,7 +37,7 @@ func (db *DB) PruneConfig(ctx context.Context, sweepName, configKey, reason stri
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			UPDATE runs SET status = 'pruned', error = ?, finished_at = ?, lease_expires = NULL
+			UPDATE runs SET status = 'pruned', hold_epoch = NULL, error = ?, finished_at = ?, lease_expires = NULL
 			WHERE sweep = ? AND config_key = ? AND status NOT IN ('done', 'pruned')`,
 			nullString(reason), formatTime(db.now()), sweepName, configKey)
 		if err != nil {
@@ -102,4 +102,41 @@ func (db *DB) Reuse(ctx context.Context, runID string, owner sweep.Owner) (strin
 		return "", fmt.Errorf("store: reuse a twin of run %s in %s: %w", runID, db.path, err)
 	}
 	return from, nil
+}
+
+// Hold parks a run at a rung until its configuration is judged.
+func (db *DB) Hold(ctx context.Context, runID string, owner sweep.Owner, epoch int, reason string) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE runs SET status = 'pending', hold_epoch = ?, error = ?, lease_expires = NULL
+			WHERE id = ? AND owner = ? AND status = 'running'`,
+			epoch, nullString(reason), runID, owner.ID)
+		if err != nil {
+			return err
+		}
+		return checkOwned(ctx, tx, res, runID)
+	})
+	if err != nil {
+		return fmt.Errorf("store: hold run %s at epoch %d in %s: %w", runID, epoch, db.path, err)
+	}
+	return nil
+}
+
+// Unhold releases the configuration's held runs.
+func (db *DB) Unhold(ctx context.Context, sweepName, configKey string) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE runs SET hold_epoch = NULL, error = NULL
+			WHERE sweep = ? AND config_key = ? AND hold_epoch IS NOT NULL`, sweepName, configKey)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: release held runs of configuration %s of sweep %q in %s: %w", configKey, sweepName, db.path, err)
+	}
+	return int(n), nil
 }

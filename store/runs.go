@@ -93,9 +93,10 @@ func insertRuns(ctx context.Context, tx *sql.Tx, sweepName string, runs []sweep.
 
 // claimable is the condition under which a run may be claimed; :now is
 // the claim time. Pending runs and those whose status is retried
-// (sweep.Status.Retried) are; so is a running run whose lease has run out:
-// it belongs to a process that died or hangs.
-var claimable = `(status IN (` + schema.ClaimableStatuses() + `)
+// (sweep.Status.Retried) are, unless held at a rung (hold_epoch); so is a
+// running run whose lease has run out: it belongs to a process that died
+// or hangs.
+var claimable = `((status IN (` + schema.ClaimableStatuses() + `) AND hold_epoch IS NULL)
 	OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < :now)))`
 
 // Claim takes the first run, in the order the runs were saved, among ids

@@ -180,6 +180,18 @@ func (p *progress) held(hs []sweep.Holder) {
 	}
 }
 
+// held1 says that a run stopped at a rung to wait for its configuration's
+// other seeds.
+func (p *progress) held1(run sweep.RunSpec) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if a := p.active[run.ID]; a != nil {
+		p.workDone += a.doneSamples()
+		delete(p.active, run.ID)
+	}
+	p.event("hold   %s: waits at this rung for its configuration's other seeds", runLabel(run))
+}
+
 // reused says that a run was finished from a done twin's epochs.
 func (p *progress) reused(run sweep.RunSpec, from string) {
 	p.mu.Lock()

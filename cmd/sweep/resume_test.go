@@ -311,3 +311,76 @@ seed = %d
 		t.Errorf("--no-reuse into a new database: %v\n%s", err, b)
 	}
 }
+
+// TestPruneJudgesSeedsTogether: with one worker, a run that reaches a rung
+// before its configuration's other seed waits there (held) while the
+// other seed catches up, so each configuration is judged on both seeds:
+// it ends all done or all pruned, never mixed, and the runs that went on
+// after waiting are bit-identical to the same runs trained without a
+// [prune] table (which leaves run ids as they are).
+func TestPruneJudgesSeedsTogether(t *testing.T) {
+	bin := sweepBinary(t)
+	dir := t.TempDir()
+	sweepText := `name = "pj"
+repeats = 2
+[train]
+epochs = 2
+batch_size = 32
+train_size = 512
+sum_hidden = 8
+[grid]
+lr = [0.0001, 0.003, 0.001]
+`
+	plain := writeFile(t, dir, "plain.toml", sweepText)
+	pruned := writeFile(t, dir, "pruned.toml", sweepText+`[prune]
+method = "asha"
+metric = "test_accuracy"
+reduction_factor = 2
+`)
+	pdb, gdb := filepath.Join(dir, "pruned.db"), filepath.Join(dir, "plain.db")
+	out, err := exec.Command(bin, "run", "-j", "1", "--db", pdb, "--progress", "log", pruned).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pruned sweep: %v\n%s", err, out)
+	}
+	if b, err := exec.Command(bin, "run", "-j", "1", "--db", gdb, "--progress", "none", plain).CombinedOutput(); err != nil {
+		t.Fatalf("plain sweep: %v\n%s", err, b)
+	}
+	if n := strings.Count(string(out), "hold   pj/"); n < 3 {
+		t.Errorf("%d runs held at the rung, want at least 3 (one per configuration)\n%s", n, out)
+	}
+	byConfig := map[string][]sweep.Status{}
+	pr := runsOf(t, pdb, "pj")
+	for _, r := range pr {
+		byConfig[sweep.ConfigKey(r.Settings)] = append(byConfig[sweep.ConfigKey(r.Settings)], r.Status)
+	}
+	nPruned := 0
+	for k, ss := range byConfig {
+		if len(ss) != 2 || ss[0] != ss[1] || !ss[0].Finished() {
+			t.Errorf("configuration %s ended %v, want both seeds done or both pruned", k, ss)
+		}
+		if ss[0] == sweep.StatusPruned {
+			nPruned++
+		}
+	}
+	if nPruned == 0 || nPruned == len(byConfig) {
+		t.Errorf("%d of %d configurations pruned; the test wants some of each\n%s", nPruned, len(byConfig), out)
+	}
+	plainEpochs := map[string]sweep.SplitMetrics{}
+	eps, err := openTestStore(t, gdb).Epochs(context.Background(), sweep.RunFilter{Sweep: "pj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		plainEpochs[fmt.Sprint(e.RunID, e.Epoch, e.Split)] = e.Metrics
+	}
+	eps, err = openTestStore(t, pdb).Epochs(context.Background(), sweep.RunFilter{Sweep: "pj"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range eps {
+		if want := plainEpochs[fmt.Sprint(e.RunID, e.Epoch, e.Split)]; e.Metrics != want {
+			t.Errorf("run %s epoch %d %s: %+v after holding, %+v without pruning", e.RunID, e.Epoch, e.Split, e.Metrics, want)
+		}
+	}
+	t.Logf("%s", out)
+}

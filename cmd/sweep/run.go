@@ -194,6 +194,9 @@ Example:
 	if bad > 0 {
 		return runsFailedError{fmt.Sprintf("%d runs failed or were interrupted: see 'sweep runs --status failed' and run again to retry", bad)}
 	}
+	if n := counts[sweep.StatusPending]; n > 0 {
+		return runsFailedError{fmt.Sprintf("%d runs wait at a rung for seeds of their configuration that did not get there: run again", n)}
+	}
 	return nil
 }
 
@@ -229,12 +232,21 @@ type runner struct {
 	mu                        sync.Mutex
 	tried                     map[string]bool // runs claimed by this process
 	heldElsewhere             map[string]bool // runs other processes held at the last look
+	busy, idle                int             // workers working; of them, waiting for something to claim
 	done, failed, interrupted int
 	reused, pruned            int
 	err                       error // a store error that stops this process
 }
 
 func (r *runner) work(ctx context.Context) {
+	r.mu.Lock()
+	r.busy++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.busy--
+		r.mu.Unlock()
+	}()
 	for ctx.Err() == nil {
 		run, ok, err := r.db.Claim(ctx, r.untried(), r.owner, r.lease)
 		if err != nil {
@@ -265,6 +277,12 @@ func (r *runner) work(ctx context.Context) {
 			}
 		}
 		status, errText := r.trainOne(ctx, run)
+		if status == sweep.StatusPending {
+			// Held at a rung (recorded by Hold): another run goes on.
+			r.markUntried(run.ID)
+			r.progress.held1(run)
+			continue
+		}
 		// Record the outcome even when ctx is cancelled. A pruned run's
 		// was recorded when its configuration was pruned.
 		if err := r.db.Finish(context.Background(), run.ID, r.owner, status, errText); err != nil &&
@@ -376,8 +394,20 @@ const waitPoll = time.Second
 // to wait for.
 func (r *runner) waitForHeld(ctx context.Context) bool {
 	held := r.holdersElsewhere(ctx)
-	if len(held) == 0 || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return false
+	}
+	if len(held) == 0 {
+		// Another worker of this process may still release runs held at
+		// a rung, or make a tpe sweep's next configuration: wait while
+		// one is training.
+		r.mu.Lock()
+		training := r.busy - r.idle - 1
+		r.mu.Unlock()
+		if training <= 0 {
+			return false
+		}
+		return r.pause(ctx)
 	}
 	if r.reapDead(ctx) > 0 {
 		return true
@@ -386,6 +416,19 @@ func (r *runner) waitForHeld(ctx context.Context) bool {
 		return false
 	}
 	r.progress.held(held)
+	return r.pause(ctx)
+}
+
+// pause waits waitPoll as an idle worker; false if ctx ends first.
+func (r *runner) pause(ctx context.Context) bool {
+	r.mu.Lock()
+	r.idle++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.idle--
+		r.mu.Unlock()
+	}()
 	select {
 	case <-ctx.Done():
 		return false
@@ -441,6 +484,14 @@ func (r *runner) reapDead(ctx context.Context) int {
 	return n
 }
 
+// markUntried lets this process claim the run again: one held at a rung
+// is resumed once its configuration is judged.
+func (r *runner) markUntried(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.tried, id)
+}
+
 func (r *runner) markTried(id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -472,6 +523,8 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 		return sweep.StatusDone, ""
 	case ctx.Err() != nil:
 		return sweep.StatusInterrupted, "interrupted by signal"
+	case errors.Is(err, errHeld):
+		return sweep.StatusPending, ""
 	case errors.Is(err, sweep.ErrPruned) || errors.Is(cause, sweep.ErrPruned):
 		res, _ := r.db.Run(context.Background(), run.ID)
 		return sweep.StatusPruned, res.Error
@@ -537,7 +590,7 @@ func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
 // sweep.ErrPruned.
 func (rr *runRecorder) prune(epoch int) error {
 	sw := rr.r.sweeps[rr.run.Sweep]
-	if sw == nil || sw.Prune == nil || epoch >= rr.run.Settings.Epochs {
+	if sw == nil || sw.Prune == nil || !search.RuleOf(sw.Prune).IsRung(epoch, rr.run.Settings.Epochs) {
 		return nil
 	}
 	ctx := context.Background()
@@ -552,14 +605,27 @@ func (rr *runRecorder) prune(epoch int) error {
 	}
 	key := sweep.ConfigKey(rr.run.Settings)
 	ready, stop, reason := search.PruneDecision(sw.Prune, key, epoch, runs, epochs)
-	if !ready || !stop {
-		return nil
+	switch {
+	case !ready:
+		// Its other seeds have not reached the rung: wait for them there.
+		reason := fmt.Sprintf("held at epoch %d until the configuration's other seeds reach it", epoch)
+		if err := rr.r.db.Hold(ctx, rr.run.ID, rr.r.owner, epoch, reason); err != nil {
+			return err
+		}
+		return errHeld
+	case stop:
+		if _, err := rr.r.db.PruneConfig(ctx, sw.Name, key, reason); err != nil {
+			return err
+		}
+		return sweep.ErrPruned
 	}
-	if _, err := rr.r.db.PruneConfig(ctx, sw.Name, key, reason); err != nil {
-		return err
-	}
-	return sweep.ErrPruned
+	_, err = rr.r.db.Unhold(ctx, sw.Name, key)
+	return err
 }
+
+// errHeld stops training a run that waits at a rung for its
+// configuration's other seeds (sweep.Store.Hold).
+var errHeld = errors.New("held at a rung")
 
 // programVersion is the VCS revision the binary was built from, where the
 // build recorded it.

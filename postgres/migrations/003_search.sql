@@ -16,6 +16,11 @@ ALTER TABLE runs ADD COLUMN trial bigint NOT NULL DEFAULT 0;
 -- reused_from: the done run of another sweep, with the same settings and
 -- seed, whose epochs (and weights) this run copied instead of training.
 ALTER TABLE runs ADD COLUMN reused_from text;
+-- hold_epoch: a pending run that reached a rung of its sweep's [prune]
+-- rule before its configuration's other seeds waits there (its checkpoint
+-- kept) until they arrive and the configuration is judged as a whole;
+-- NULL otherwise. Claims skip held runs.
+ALTER TABLE runs ADD COLUMN hold_epoch bigint;
 
 -- A sweep's [tpe] search and [prune] rule, as JSON (sweep.Search,
 -- sweep.Prune); NULL for grid and random sweeps and without pruning.

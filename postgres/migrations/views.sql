@@ -33,6 +33,7 @@ SELECT
 	r.config_key,
 	r.trial,
 	r.reused_from,
+	r.hold_epoch,
 	r.error,
 	r.host,
 	r.version,

@@ -45,8 +45,18 @@ Example:
 		for _, r := range sw.Runs {
 			n += r.Settings.Epochs * r.Settings.TrainImages()
 		}
-		fmt.Fprintf(stdout, "%s: sweep %q, %d runs, %d training samples\n", sw.File, sw.Name, len(sw.Runs), n)
-		total += len(sw.Runs)
+		runs, extra := len(sw.Runs), ""
+		if s := sw.Search; s != nil {
+			// A tpe sweep's configurations are made as it runs.
+			runs = s.Trials * s.Repeats
+			n = runs * s.Base.Epochs * s.Base.TrainImages()
+			extra = fmt.Sprintf(" at most (tpe: %d configurations × %d repeats, made as it runs)", s.Trials, s.Repeats)
+		}
+		if sw.Prune != nil {
+			extra += fmt.Sprintf("; %s pruning stops some early", sw.Prune.Method)
+		}
+		fmt.Fprintf(stdout, "%s: sweep %q, %d runs, %d training samples%s\n", sw.File, sw.Name, runs, n, extra)
+		total += runs
 		samples += n
 	}
 	fmt.Fprintf(stdout, "total: %d runs, %d training samples\n", total, samples)

@@ -319,6 +319,7 @@ type RunResult struct {
 	Error        string
 	Trial        int    // 1-based number of the configuration in a tpe sweep, in the order the search made them; 0 in grid and random sweeps
 	ReusedFrom   string // id of the done run of another sweep whose epochs this run reused instead of training; "" if trained
+	HoldEpoch    int    // a pending run held at this rung of its sweep's [prune] rule (Store.Hold); 0 if not held
 	Host         string
 	Version      string
 	Started      time.Time // zero until claimed

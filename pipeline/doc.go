@@ -233,22 +233,41 @@
 // min_epochs must come before the last epoch of some run, or nothing
 // could ever be pruned: that is an error.
 //
-// The unit of a decision is a configuration with all its repeats. When the
-// last of its runs has recorded a rung's epoch, the configuration's value
-// there is the mean m of its n seeds' metric, and its standard error is
-// SE = s/√n, s the sample standard deviation (divisor n−1) of those values
-// (0 with one seed). It is compared with the other configurations all of
-// whose runs have reached that epoch, each by its seed-mean (runs that
-// stopped earlier, pruned or failed, leave their configuration out). The
-// cut is, for asha, the seed-mean ranked max(1, ⌊k/η⌋) best among the k
-// configurations there, itself included, so about the best 1/η go on;
-// for median, the median of the others' seed-means (with at least two
-// others; fewer decide nothing). The configuration is stopped only when m
-// is worse than the cut by more than SE: one unlucky seed widens SE and
-// keeps it, where a rule on single runs would stop it.
+// The unit of a decision is a configuration with all its repeats. A run
+// that reaches a rung before its configuration's other seeds waits there
+// (status pending, held: its checkpoint kept, no process claims it) and
+// the last to arrive decides for all; waiting and resuming change no
+// result (training resumes bit-identically). A diverged seed counts as
+// arrived with the worst value. The configuration's value at the rung is
+// the mean m of its n seeds' metric, and its standard error is SE = s/√n,
+// s the sample standard deviation (divisor n−1) of those values (0 with
+// one seed). It is compared with the other configurations all of whose
+// runs have reached that epoch, each by its seed-mean (runs that stopped
+// earlier, pruned or failed, leave their configuration out). A
+// configuration is behind the cut when m is worse than the cut by more
+// than SE: one unlucky seed widens SE and keeps it, where a rule on single
+// runs would stop it.
+//
+// asha (asynchronous successive halving): of the n configurations that
+// have reached the rung so far, itself included, the best k = ⌊n/η⌋ go
+// on; the cut is the k-th best seed-mean. A configuration behind the cut,
+// or arriving while k is 0 (fewer than η have arrived), is paused, not
+// stopped: its runs stay held at the rung, and each later arrival at the
+// rung promotes the paused configurations that are then among the best k
+// (they resume). When nothing else is left to train, the paused
+// configurations among the best max(1, ⌊n/η⌋) of their rung are promoted,
+// and the rest are pruned. So the first configurations to arrive are not
+// let through for want of anything to compare them with.
+//
+// median: the cut is the median of the others' seed-means (with at least
+// two others; fewer decide nothing); a configuration behind it is pruned
+// at once.
 //
 // A stopped configuration's runs end with status pruned: finished like
-// done, never retried, their epochs kept, with the reason recorded.
+// done, never retried, their epochs kept, with the reason recorded. A
+// pruned sweep's configurations are claimed in an order shuffled with the
+// sweep's seed (run ids do not depend on it), so that the first to reach a
+// rung are not one corner of the grid.
 //
 // # Seeds and run order
 //

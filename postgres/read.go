@@ -164,7 +164,7 @@ func runOrder(prefix string) string {
 var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
 	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, trial, reused_from,
-	host, version, started_at, finished_at`
+	coalesce(hold_epoch, 0), host, version, started_at, finished_at`
 
 // Runs returns the runs f selects, from the run_results view, ordered by
 // sweep, then settings, then seed.
@@ -243,11 +243,11 @@ func queryRuns(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]swe
 		var testEpoch, samples *int64
 		var nll, acc, mse, r2, sacc, snll, spstd *float64
 		var errText, reused, host, version, started, finished *string
-		var trial int64
+		var trial, hold int64
 		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &epochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
-			&samples, &r.TrainSeconds, &errText, &trial, &reused, &host, &version, &started, &finished)...); err != nil {
+			&samples, &r.TrainSeconds, &errText, &trial, &reused, &hold, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
 		r.Status = sweep.Status(status)
@@ -268,7 +268,7 @@ func queryRuns(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]swe
 			}
 		}
 		r.Error, r.ReusedFrom, r.Host, r.Version = str(errText), str(reused), str(host), str(version)
-		r.Trial = int(trial)
+		r.Trial, r.HoldEpoch = int(trial), int(hold)
 		if r.Started, err = parseTime(started); err != nil {
 			return nil, err
 		}

@@ -6,9 +6,9 @@
 // inside its own write transaction, so suggestions never race, and the
 // model never sees it.
 //
-// Next and PruneDecision (sweep.go) are what the store calls: Next makes a
+// Next, Judge and Promotable (sweep.go) are what sweep run calls: Next makes a
 // [tpe] sweep's next configuration from every run the sweep has, and
-// PruneDecision says whether a configuration stops at the epoch one of its
+// Judge says whether a configuration goes on, waits or stops at the epoch one of its
 // runs just recorded. Suggestions become settings as [random] draws do
 // (pipeline.RoundDraw, pipeline.Normalize), so the two kinds of sweep
 // round and identify runs alike.

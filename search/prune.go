@@ -124,9 +124,33 @@ func (r Rule) better(a, b float64) bool {
 	return a < b
 }
 
+// Promote is asynchronous successive halving's rule at a rung: config goes
+// on to the next rung when it is among the best k = ⌊n/η⌋ of the n
+// configurations that have reached the rung so far (itself and others),
+// seed-aware: unless its seed-mean is worse than the k-th best by more than
+// its SE. With k = 0 (fewer than η have arrived) none goes on yet: the
+// configuration waits, and may be promoted as more arrive. final makes k
+// at least 1, for the end of a sweep, when no more will arrive. The reason
+// says why it does not go on.
+func (r Rule) Promote(config SeedStats, others []SeedStats, final bool) (ok bool, reason string) {
+	n := len(others) + 1
+	k := n / r.eta()
+	if final {
+		k = max(1, k)
+	}
+	if k == 0 {
+		return false, fmt.Sprintf("%s: %d of the configurations have reached this rung, fewer than η = %d: none goes on yet",
+			r.Method, n, r.eta())
+	}
+	// Decide's cut is the seed-mean ranked max(1, ⌊n/η⌋), which is k here.
+	stop, why := r.Decide(config, others)
+	return !stop, why
+}
+
 // Decide says whether to stop config at a rung, given the configurations
 // that have reached the same rung (others, not including config), and why.
-// The reason names the cut, the configuration's seed-mean and its SE.
+// The reason names the cut, the configuration's seed-mean and its SE. For
+// ASHA the cut is the seed-mean ranked k = max(1, ⌊n/η⌋) (Promote).
 func (r Rule) Decide(config SeedStats, others []SeedStats) (stop bool, reason string) {
 	var cut float64
 	switch r.Method {

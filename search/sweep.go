@@ -231,77 +231,149 @@ func RuleOf(p *sweep.Prune) Rule {
 	return Rule{Method: Method(p.Method), MinEpochs: p.MinEpochs, ReductionFactor: p.ReductionFactor, HigherIsBetter: p.Metric.HigherIsBetter}
 }
 
-// PruneDecision decides, right after a run of configuration config (a
-// sweep.ConfigKey) recorded epoch, whether the configuration stops there.
+// Verdict is what a [prune] rule says about a configuration at a rung.
+type Verdict int
+
+const (
+	Go    Verdict = iota // not a rung, or it goes on to the next rung
+	Wait                 // some of its seeds have not reached the rung: the others wait for them
+	Pause                // ASHA: not (yet) among the best at the rung: it waits, and may be promoted as more configurations arrive (Promotable)
+	Stop                 // stopped for good: pruned
+)
+
+// Judge says, right after a run of configuration config (a
+// sweep.ConfigKey) recorded epoch, what becomes of the configuration.
 // runs are every run of the sweep and epochs every epoch they recorded
 // (only the test split counts).
 //
-// The decision is ready only at a rung of the rule for the runs' epochs,
-// and only once every run of the configuration has recorded that epoch
-// (a failed run, which diverged, counts as arrived with the worst value):
-// the last of its repeats to arrive decides; the others wait for it
-// (sweep.Store.Hold). It compares the
-// configuration's seed-mean with the configurations all of whose runs have
-// recorded that epoch (Rule.Stats, Rule.Decide); reason says why it stops,
-// for the record, and is empty when it goes on.
-func PruneDecision(p *sweep.Prune, config string, epoch int, runs []sweep.RunResult, epochs []sweep.EpochResult) (ready, stop bool, reason string) {
+// Only a rung of the rule for the runs' epochs decides anything, and only
+// once every run of the configuration has recorded that epoch (a failed
+// run, which diverged, counts as arrived with the worst value): the last
+// of its repeats to arrive judges; until then Wait. The configuration is
+// compared by its seed-mean with the configurations all of whose runs
+// have recorded that epoch: ASHA promotes it (Go) or pauses it
+// (Rule.Promote); the median rule lets it go on or stops it (Rule.Decide).
+// reason says why it does not go on.
+func Judge(p *sweep.Prune, config string, epoch int, runs []sweep.RunResult, epochs []sweep.EpochResult) (v Verdict, reason string) {
 	if p == nil {
-		return false, false, ""
+		return Go, ""
 	}
 	rule := RuleOf(p)
+	r := rungOf(p, epoch, runs, epochs)
+	c := r.configs[config]
+	if c == nil || !rule.IsRung(epoch, c.runs[0].Settings.Epochs) {
+		return Go, ""
+	}
+	mine, ok := r.values[config]
+	if !ok {
+		return Wait, ""
+	}
+	others := r.others(rule, config)
+	var stop bool
+	var why string
+	if rule.Method == ASHA {
+		ok, why = rule.Promote(rule.Stats(config, mine), others, false)
+		stop = !ok
+	} else {
+		stop, why = rule.Decide(rule.Stats(config, mine), others)
+	}
+	if !stop {
+		return Go, ""
+	}
+	noun := "configurations"
+	if len(others) == 1 {
+		noun = "configuration"
+	}
+	reason = fmt.Sprintf("epoch %d, compared with %d other %s: %s", epoch, len(others), noun, why)
+	if rule.Method == ASHA {
+		return Pause, "paused at " + reason
+	}
+	return Stop, reason
+}
+
+// Promotable lists the configurations paused at rung epoch (all their
+// runs held there) that ASHA now promotes, in the order they first
+// appear in runs: more configurations have reached the rung since they
+// arrived. final, at the end of a sweep when no more will arrive, promotes
+// at least the best (Rule.Promote).
+func Promotable(p *sweep.Prune, epoch int, runs []sweep.RunResult, epochs []sweep.EpochResult, final bool) []string {
+	if p == nil {
+		return nil
+	}
+	rule := RuleOf(p)
+	if rule.Method != ASHA {
+		return nil
+	}
+	r := rungOf(p, epoch, runs, epochs)
+	var out []string
+	for _, key := range r.order {
+		c := r.configs[key]
+		vals, arrived := r.values[key]
+		if !arrived || !c.heldAt(epoch) {
+			continue
+		}
+		if ok, _ := rule.Promote(rule.Stats(key, vals), r.others(rule, key), final); ok {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// rung is the configurations of a sweep and their values at one epoch.
+type rung struct {
+	configs map[string]*configRuns
+	order   []string
+	values  map[string][]float64 // configurations all of whose runs reached the epoch
+}
+
+func rungOf(p *sweep.Prune, epoch int, runs []sweep.RunResult, epochs []sweep.EpochResult) rung {
 	at := map[string]float64{} // run id → metric at epoch
 	for _, e := range epochs {
 		if e.Split == "test" && e.Epoch == epoch {
 			at[e.RunID] = p.Metric.Of(e.Metrics)
 		}
 	}
-	// values returns a configuration's runs' values, or false if one has
-	// not recorded the epoch.
-	values := func(c *configRuns) ([]float64, bool) {
+	r := rung{configs: map[string]*configRuns{}, values: map[string][]float64{}}
+	for _, c := range groupConfigs(runs) {
+		r.configs[c.key] = c
+		r.order = append(r.order, c.key)
 		vals := make([]float64, len(c.runs))
-		for i, r := range c.runs {
-			v, ok := at[r.RunID]
+		complete := true
+		for i, run := range c.runs {
+			v, ok := at[run.RunID]
 			switch {
 			case ok:
-			case r.Status == sweep.StatusFailed:
+			case run.Status == sweep.StatusFailed:
 				v = math.NaN() // diverged: the worst (Rule.Stats)
 			default:
-				return nil, false
+				complete = false
 			}
 			vals[i] = v
 		}
-		return vals, true
-	}
-	var mine []float64
-	var others []SeedStats
-	found := false
-	for _, c := range groupConfigs(runs) {
-		if c.key == config {
-			found = true
-			if !rule.IsRung(epoch, c.runs[0].Settings.Epochs) {
-				return false, false, ""
-			}
-			vals, ok := values(c)
-			if !ok {
-				return false, false, ""
-			}
-			mine = vals
-			continue
-		}
-		if vals, ok := values(c); ok {
-			others = append(others, rule.Stats(c.key, vals))
+		if complete {
+			r.values[c.key] = vals
 		}
 	}
-	if !found {
-		return false, false, ""
-	}
-	stop, why := rule.Decide(rule.Stats(config, mine), others)
-	if stop {
-		noun := "configurations"
-		if len(others) == 1 {
-			noun = "configuration"
+	return r
+}
+
+// others is every configuration at the rung but config, summarised.
+func (r rung) others(rule Rule, config string) []SeedStats {
+	var out []SeedStats
+	for _, key := range r.order {
+		if vals, ok := r.values[key]; ok && key != config {
+			out = append(out, rule.Stats(key, vals))
 		}
-		reason = fmt.Sprintf("epoch %d, compared with %d other %s: %s", epoch, len(others), noun, why)
 	}
-	return true, stop, reason
+	return out
+}
+
+// heldAt reports whether every run of the configuration is held at epoch.
+func (c *configRuns) heldAt(epoch int) bool {
+	for _, r := range c.runs {
+		if r.Status != sweep.StatusPending || r.HoldEpoch != epoch {
+			return false
+		}
+	}
+	return true
 }

@@ -301,7 +301,7 @@ func TestNextEnds(t *testing.T) {
 
 // Pruning decisions.
 
-// pruneCase is a sweep's runs and epochs for PruneDecision.
+// pruneCase is a sweep's runs and epochs for Judge.
 type pruneCase struct {
 	runs   []sweep.RunResult
 	epochs []sweep.EpochResult
@@ -325,7 +325,7 @@ func (pc *pruneCase) config(lr float64, epochs int, values ...[]float64) string 
 	return sweep.ConfigKey(st)
 }
 
-// TestPruneDecisionASHA is a hand-computed ASHA rung with 2 seeds per
+// TestJudgeASHA is a hand-computed ASHA rung with 2 seeds per
 // configuration: η = 3, rungs at epochs 1 and 3 of 9. At epoch 1:
 //
 //	A: 0.80, 0.82   mean 0.81
@@ -333,9 +333,9 @@ func (pc *pruneCase) config(lr float64, epochs int, values ...[]float64) string 
 //	C: 0.60, 0.90   mean 0.75, s = 0.2121,  SE = 0.15
 //
 // Three configurations, ⌊3/3⌋ = 1 goes on: the cut is the best mean, 0.81.
-// B is worse by 0.09 > 0.02: stopped. C is worse by 0.06 < 0.15: kept (a
-// single-seed rule would stop it on its 0.60). A is the cut: kept.
-func TestPruneDecisionASHA(t *testing.T) {
+// B is worse by 0.09 > 0.02: paused. C is worse by 0.06 < 0.15: goes on (a
+// single-seed rule would stop it on its 0.60). A is the cut: goes on.
+func TestJudgeASHA(t *testing.T) {
 	p := &sweep.Prune{Method: "asha", Metric: sweep.Metric{Name: "test_r2", HigherIsBetter: true}, MinEpochs: 1, ReductionFactor: 3}
 	var pc pruneCase
 	a := pc.config(0.1, 9, []float64{0.80, 0.5}, []float64{0.82, 0.5})
@@ -343,51 +343,109 @@ func TestPruneDecisionASHA(t *testing.T) {
 	c := pc.config(0.3, 9, []float64{0.60, 0.5}, []float64{0.90, 0.5})
 	for _, tt := range []struct {
 		config string
-		stop   bool
-	}{{a, false}, {b, true}, {c, false}} {
-		ready, stop, reason := PruneDecision(p, tt.config, 1, pc.runs, pc.epochs)
-		if !ready || stop != tt.stop {
-			t.Errorf("config %s: ready %v stop %v (%s), want ready, stop %v", tt.config, ready, stop, reason, tt.stop)
+		want   Verdict
+	}{{a, Go}, {b, Pause}, {c, Go}} {
+		v, reason := Judge(p, tt.config, 1, pc.runs, pc.epochs)
+		if v != tt.want {
+			t.Errorf("config %s: verdict %v (%s), want %v", tt.config, v, reason, tt.want)
 		}
-		if stop && !strings.Contains(reason, "asha cut 0.81: seed-mean 0.72 (n=2) is worse by 0.09, more than its standard error 0.02") {
+		if v == Pause && !strings.Contains(reason, "paused at epoch 1, compared with 2 other configurations: asha cut 0.81: seed-mean 0.72 (n=2) is worse by 0.09, more than its standard error 0.02") {
 			t.Errorf("reason %q", reason)
 		}
-		if !stop && reason != "" {
-			t.Errorf("kept with reason %q", reason)
+		if v == Go && reason != "" {
+			t.Errorf("goes on with reason %q", reason)
 		}
 	}
 	// Epoch 2 is not a rung; epoch 9 is the last, never one.
 	for _, e := range []int{2, 9} {
-		if ready, _, _ := PruneDecision(p, b, e, pc.runs, pc.epochs); ready {
-			t.Errorf("epoch %d: ready, but it is not a rung", e)
+		if v, _ := Judge(p, b, e, pc.runs, pc.epochs); v != Go {
+			t.Errorf("epoch %d: verdict %v, but it is not a rung", e, v)
 		}
 	}
 	// No [prune] and an unknown configuration decide nothing.
-	if ready, _, _ := PruneDecision(nil, b, 1, pc.runs, pc.epochs); ready {
-		t.Error("ready without a rule")
+	if v, _ := Judge(nil, b, 1, pc.runs, pc.epochs); v != Go {
+		t.Error("a verdict without a rule")
 	}
-	if ready, _, _ := PruneDecision(p, "nope", 1, pc.runs, pc.epochs); ready {
-		t.Error("ready for a configuration without runs")
+	if v, _ := Judge(p, "nope", 1, pc.runs, pc.epochs); v != Go {
+		t.Error("a verdict for a configuration without runs")
 	}
 }
 
-// TestPruneDecisionReadiness: the last repeat to reach a rung decides, and
-// only configurations all of whose runs reached it are compared.
-func TestPruneDecisionReadiness(t *testing.T) {
+// TestASHAPausesAndPromotes: with fewer than η configurations at a rung
+// none goes on; each waits, and is promoted once enough have arrived for
+// it to be among the best ⌊n/η⌋, or at the end (final) if it is the best.
+// η = 2, rung at epoch 1 of 4, one seed each: A 0.5 arrives alone
+// (⌊1/2⌋ = 0: paused); B 0.9 arrives (⌊2/2⌋ = 1, B is the best: goes on;
+// A is not among the best 1: stays paused); C 0.7 (⌊3/2⌋ = 1: paused);
+// D 0.8 (⌊4/2⌋ = 2: the cut is 0.8, D goes on, and C, held, is still
+// below it). At the end only B and D went on; final promotes none of the
+// held A and C since the best ⌊4/2⌋ = 2 are B and D.
+func TestASHAPausesAndPromotes(t *testing.T) {
+	p := &sweep.Prune{Method: "asha", Metric: sweep.Metric{Name: "test_r2", HigherIsBetter: true}, MinEpochs: 1, ReductionFactor: 2}
+	var pc pruneCase
+	hold := func(key string) {
+		for i := range pc.runs {
+			if sweep.ConfigKey(pc.runs[i].Settings) == key {
+				pc.runs[i].Status, pc.runs[i].HoldEpoch = sweep.StatusPending, 1
+			}
+		}
+	}
+	a := pc.config(0.1, 4, []float64{0.5})
+	if v, reason := Judge(p, a, 1, pc.runs, pc.epochs); v != Pause || !strings.Contains(reason, "fewer than η = 2") {
+		t.Fatalf("A alone: %v %q, want paused", v, reason)
+	}
+	hold(a)
+	if got := Promotable(p, 1, pc.runs, pc.epochs, false); len(got) != 0 {
+		t.Errorf("A promoted alone: %v", got)
+	}
+	if got := Promotable(p, 1, pc.runs, pc.epochs, true); !slices.Equal(got, []string{a}) {
+		t.Errorf("final with A alone: %v, want A (the best of one)", got)
+	}
+	b := pc.config(0.2, 4, []float64{0.9})
+	if v, _ := Judge(p, b, 1, pc.runs, pc.epochs); v != Go {
+		t.Errorf("B: %v, want it to go on", v)
+	}
+	c := pc.config(0.3, 4, []float64{0.7})
+	if v, _ := Judge(p, c, 1, pc.runs, pc.epochs); v != Pause {
+		t.Errorf("C: %v, want paused", v)
+	}
+	hold(c)
+	d := pc.config(0.4, 4, []float64{0.8})
+	if v, _ := Judge(p, d, 1, pc.runs, pc.epochs); v != Go {
+		t.Errorf("D: %v, want it to go on", v)
+	}
+	if got := Promotable(p, 1, pc.runs, pc.epochs, true); len(got) != 0 {
+		t.Errorf("promoted %v at the end, want none", got)
+	}
+	// Were C at 0.85 instead, D's arrival would promote it: ⌊4/2⌋ = 2 and
+	// C is second best.
+	for i := range pc.epochs {
+		if pc.epochs[i].Split == "test" && pc.epochs[i].RunID == pc.runs[2].RunID {
+			pc.epochs[i].Metrics.SumR2 = 0.85
+		}
+	}
+	if got := Promotable(p, 1, pc.runs, pc.epochs, false); !slices.Equal(got, []string{c}) {
+		t.Errorf("promoted %v, want C", got)
+	}
+}
+
+// TestJudgeReadiness: the last repeat to reach a rung decides, and only
+// configurations all of whose runs reached it are compared.
+func TestJudgeReadiness(t *testing.T) {
 	p := &sweep.Prune{Method: "asha", Metric: sweep.Metric{Name: "test_r2", HigherIsBetter: true}, MinEpochs: 1, ReductionFactor: 2}
 	var pc pruneCase
 	pc.config(0.1, 4, []float64{0.9}, []float64{0.9})
 	bad := pc.config(0.2, 4, []float64{0.1}, []float64{}) // its second seed has not reached epoch 1
 	pc.config(0.3, 4, []float64{0.2}, []float64{})        // nor has this one's: not compared
-	if ready, _, _ := PruneDecision(p, bad, 1, pc.runs, pc.epochs); ready {
-		t.Error("ready before the configuration's last repeat reached the rung")
+	if v, _ := Judge(p, bad, 1, pc.runs, pc.epochs); v != Wait {
+		t.Errorf("verdict %v before the configuration's last repeat reached the rung, want Wait", v)
 	}
 	// bad's second seed arrives: it decides, compared with the complete
 	// configuration alone: of 2, the best 1 goes on, the cut is 0.9.
 	pc.epochs = append(pc.epochs, sweep.EpochResult{RunID: pc.runs[3].RunID, Epoch: 1, Split: "test", Metrics: sweep.SplitMetrics{SumR2: 0.1}})
-	ready, stop, reason := PruneDecision(p, bad, 1, pc.runs, pc.epochs)
-	if !ready || !stop || !strings.Contains(reason, "epoch 1, compared with 1 other configuration: asha cut 0.9:") {
-		t.Errorf("ready %v stop %v reason %q", ready, stop, reason)
+	v, reason := Judge(p, bad, 1, pc.runs, pc.epochs)
+	if v != Pause || !strings.Contains(reason, "epoch 1, compared with 1 other configuration: asha cut 0.9:") {
+		t.Errorf("verdict %v reason %q", v, reason)
 	}
 
 	// Runs that stopped before a rung (pruned or failed) keep their
@@ -398,9 +456,9 @@ func TestPruneDecisionReadiness(t *testing.T) {
 	pc2.config(0.2, 4, []float64{0.6, 0.8}, []float64{0.6, 0.8})
 	pc2.config(0.3, 4, []float64{0.95}, []float64{0.95})
 	pc2.runs[4].Status, pc2.runs[5].Status = sweep.StatusPruned, sweep.StatusFailed
-	ready, stop, reason = PruneDecision(p, x, 2, pc2.runs, pc2.epochs)
-	if !ready || !stop || !strings.Contains(reason, "epoch 2, compared with 1 other configuration: asha cut 0.8:") {
-		t.Errorf("rung 2: ready %v stop %v reason %q", ready, stop, reason)
+	v, reason = Judge(p, x, 2, pc2.runs, pc2.epochs)
+	if v != Pause || !strings.Contains(reason, "epoch 2, compared with 1 other configuration: asha cut 0.8:") {
+		t.Errorf("rung 2: verdict %v reason %q", v, reason)
 	}
 }
 
@@ -411,22 +469,22 @@ func TestPruneDecisionReadiness(t *testing.T) {
 //
 // For C the others' median is 0.15: 0.36 worse, more than 0.01: stopped.
 // For A it is (0.2 + 0.51)/2: A is better, kept.
-func TestPruneDecisionMedianLowerIsBetter(t *testing.T) {
+func TestJudgeMedianLowerIsBetter(t *testing.T) {
 	nll, _ := sweep.LookupMetric("test_nll")
 	p := &sweep.Prune{Method: "median", Metric: nll, MinEpochs: 1}
 	var pc pruneCase
 	a := pc.config(0.1, 3, []float64{0.10}, []float64{0.10})
 	pc.config(0.2, 3, []float64{0.20}, []float64{0.20})
 	c := pc.config(0.3, 3, []float64{0.50}, []float64{0.52})
-	if _, stop, reason := PruneDecision(p, c, 1, pc.runs, pc.epochs); !stop || !strings.Contains(reason, "median cut 0.15: seed-mean 0.51") {
-		t.Errorf("C: stop %v %q, want stopped", stop, reason)
+	if v, reason := Judge(p, c, 1, pc.runs, pc.epochs); v != Stop || !strings.Contains(reason, "median cut 0.15: seed-mean 0.51") {
+		t.Errorf("C: %v %q, want stopped", v, reason)
 	}
-	if _, stop, _ := PruneDecision(p, a, 1, pc.runs, pc.epochs); stop {
+	if v, _ := Judge(p, a, 1, pc.runs, pc.epochs); v != Go {
 		t.Error("A, the lowest test_nll, stopped")
 	}
-	// Read the other way round (higher is better), A would go and C stay.
+	// Read the other way round (higher is better), A would stop.
 	p.Metric.HigherIsBetter = true
-	if _, stop, _ := PruneDecision(p, a, 1, pc.runs, pc.epochs); !stop {
+	if v, _ := Judge(p, a, 1, pc.runs, pc.epochs); v != Stop {
 		t.Error("with higher is better, A should stop")
 	}
 }

@@ -182,7 +182,7 @@ var runOrder = `sweep, ` + sweep.SettingColumns("", "seed") + `, run_id`
 var runColumns = `sweep, run_id, status, ` + sweep.SettingColumns("", "seed") + `, epochs_done,
 	test_epoch, test_nll, test_accuracy, test_mse, test_r2, test_sum_accuracy,
 	test_sum_nll, test_sum_pred_std, test_samples, train_seconds, error, trial, reused_from,
-	host, version, started_at, finished_at`
+	coalesce(hold_epoch, 0), host, version, started_at, finished_at`
 
 // Runs returns the runs f selects, from the run_results view, ordered by
 // sweep, then settings, then seed. Final metrics that are NULL are NaN,
@@ -276,7 +276,7 @@ func queryRuns(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]sw
 		settings, storeSettings := sweep.ScanSettings()
 		dest := append([]any{&r.Sweep, &r.RunID, &status}, settings...)
 		if err := rows.Scan(append(dest, &r.EpochsDone, &testEpoch, &nll, &acc, &mse, &r2, &sacc, &snll, &spstd,
-			&samples, &r.TrainSeconds, &errText, &r.Trial, &reused, &host, &version, &started, &finished)...); err != nil {
+			&samples, &r.TrainSeconds, &errText, &r.Trial, &reused, &r.HoldEpoch, &host, &version, &started, &finished)...); err != nil {
 			return nil, err
 		}
 		r.Status = sweep.Status(status)

@@ -180,16 +180,23 @@ func (p *progress) held(hs []sweep.Holder) {
 	}
 }
 
-// held1 says that a run stopped at a rung to wait for its configuration's
-// other seeds.
-func (p *progress) held1(run sweep.RunSpec) {
+// note prints one event line.
+func (p *progress) note(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.event(format, args...)
+}
+
+// held1 says that a run stopped at a rung, to wait for its configuration's
+// other seeds or, paused by ASHA, for a promotion.
+func (p *progress) held1(run sweep.RunSpec, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a := p.active[run.ID]; a != nil {
 		p.workDone += a.doneSamples()
 		delete(p.active, run.ID)
 	}
-	p.event("hold   %s: waits at this rung for its configuration's other seeds", runLabel(run))
+	p.event("hold   %s: %s", runLabel(run), reason)
 }
 
 // reused says that a run was finished from a done twin's epochs.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -280,7 +281,7 @@ func (r *runner) work(ctx context.Context) {
 		if status == sweep.StatusPending {
 			// Held at a rung (recorded by Hold): another run goes on.
 			r.markUntried(run.ID)
-			r.progress.held1(run)
+			r.progress.held1(run, errText)
 			continue
 		}
 		// Record the outcome even when ctx is cancelled. A pruned run's
@@ -405,7 +406,7 @@ func (r *runner) waitForHeld(ctx context.Context) bool {
 		training := r.busy - r.idle - 1
 		r.mu.Unlock()
 		if training <= 0 {
-			return false
+			return r.finishPruning(ctx)
 		}
 		return r.pause(ctx)
 	}
@@ -524,7 +525,8 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 	case ctx.Err() != nil:
 		return sweep.StatusInterrupted, "interrupted by signal"
 	case errors.Is(err, errHeld):
-		return sweep.StatusPending, ""
+		res, _ := r.db.Run(context.Background(), run.ID)
+		return sweep.StatusPending, res.Error
 	case errors.Is(err, sweep.ErrPruned) || errors.Is(cause, sweep.ErrPruned):
 		res, _ := r.db.Run(context.Background(), run.ID)
 		return sweep.StatusPruned, res.Error
@@ -583,11 +585,14 @@ func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
 	return rr.prune(m.Epoch)
 }
 
-// prune applies the sweep's [prune] rule after the run recorded epoch:
-// when the run's configuration falls below the rung's cut by more than its
-// seed noise (search.PruneDecision, over what the database holds), its
-// unfinished runs are pruned, this one included, and training stops with
-// sweep.ErrPruned.
+// prune applies the sweep's [prune] rule after the run recorded epoch, a
+// rung (search.Judge, over what the database holds). Until its
+// configuration's other seeds get there the run waits (held, training
+// stops with errHeld); the last to arrive judges for all: they go on
+// (released), pause (ASHA: held, to be promoted as more configurations
+// arrive) or stop (median: pruned, sweep.ErrPruned). Then the
+// configurations paused at this rung that the new arrival lets through
+// are released.
 func (rr *runRecorder) prune(epoch int) error {
 	sw := rr.r.sweeps[rr.run.Sweep]
 	if sw == nil || sw.Prune == nil || !search.RuleOf(sw.Prune).IsRung(epoch, rr.run.Settings.Epochs) {
@@ -604,16 +609,23 @@ func (rr *runRecorder) prune(epoch int) error {
 		return err
 	}
 	key := sweep.ConfigKey(rr.run.Settings)
-	ready, stop, reason := search.PruneDecision(sw.Prune, key, epoch, runs, epochs)
-	switch {
-	case !ready:
-		// Its other seeds have not reached the rung: wait for them there.
-		reason := fmt.Sprintf("held at epoch %d until the configuration's other seeds reach it", epoch)
+	verdict, reason := search.Judge(sw.Prune, key, epoch, runs, epochs)
+	for _, p := range search.Promotable(sw.Prune, epoch, runs, epochs, false) {
+		if _, err := rr.r.db.Unhold(ctx, sw.Name, p); err != nil {
+			return err
+		}
+		rr.r.progress.note("promote %s configuration %s at epoch %d: now among the best of its rung", sw.Name, p, epoch)
+	}
+	switch verdict {
+	case search.Wait:
+		reason = fmt.Sprintf("held at epoch %d until the configuration's other seeds reach it", epoch)
+		fallthrough
+	case search.Pause:
 		if err := rr.r.db.Hold(ctx, rr.run.ID, rr.r.owner, epoch, reason); err != nil {
 			return err
 		}
 		return errHeld
-	case stop:
+	case search.Stop:
 		if _, err := rr.r.db.PruneConfig(ctx, sw.Name, key, reason); err != nil {
 			return err
 		}
@@ -621,6 +633,84 @@ func (rr *runRecorder) prune(epoch int) error {
 	}
 	_, err = rr.r.db.Unhold(ctx, sw.Name, key)
 	return err
+}
+
+// finishPruning is called when this process has nothing left to do. For
+// each sweep with a [prune] rule in which no run is training or waiting
+// to be claimed any more, it promotes, rung by rung, the paused
+// configurations that are among the best of their rung now that no more
+// will arrive (search.Promotable, final) and reports true so they resume;
+// if none is, it prunes every paused configuration and reports false.
+func (r *runner) finishPruning(ctx context.Context) bool {
+	names := make([]string, 0, len(r.sweeps))
+	for name, sw := range r.sweeps {
+		if sw.Prune != nil {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sw := r.sweeps[name]
+		f := sweep.RunFilter{Sweep: name}
+		runs, err := r.db.Runs(ctx, f)
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		rungs := map[int]bool{}
+		busy := false
+		for _, run := range runs {
+			switch {
+			case run.HoldEpoch > 0:
+				rungs[run.HoldEpoch] = true
+			case run.Status == sweep.StatusRunning, run.Status == sweep.StatusPending, run.Status == sweep.StatusInterrupted:
+				busy = true
+			}
+		}
+		if busy || len(rungs) == 0 {
+			continue
+		}
+		epochs, err := r.db.Epochs(ctx, f)
+		if err != nil {
+			r.fail(err)
+			return false
+		}
+		promoted := false
+		for _, e := range slices.Sorted(maps.Keys(rungs)) {
+			for _, key := range search.Promotable(sw.Prune, e, runs, epochs, true) {
+				if _, err := r.db.Unhold(ctx, name, key); err != nil {
+					r.fail(err)
+					return false
+				}
+				promoted = true
+				r.progress.note("promote %s configuration %s: among the best of its rung, which no more configurations will reach", name, key)
+			}
+		}
+		if promoted {
+			return true
+		}
+		// Prune every configuration all of whose runs are paused.
+		paused := map[string]int{}
+		for _, run := range runs {
+			if run.HoldEpoch > 0 {
+				paused[sweep.ConfigKey(run.Settings)] = run.HoldEpoch
+			}
+		}
+		for _, run := range runs {
+			if run.HoldEpoch == 0 && !run.Status.Finished() {
+				delete(paused, sweep.ConfigKey(run.Settings))
+			}
+		}
+		for key, e := range paused {
+			reason := fmt.Sprintf("paused at epoch %d and never promoted: not among the best of the configurations that reached it", e)
+			if _, err := r.db.PruneConfig(ctx, name, key, reason); err != nil {
+				r.fail(err)
+				return false
+			}
+			r.progress.note("pruned %s configuration %s: %s", name, key, reason)
+		}
+	}
+	return false
 }
 
 // errHeld stops training a run that waits at a rung for its

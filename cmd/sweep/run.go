@@ -696,8 +696,9 @@ func (r *runner) finishPruning(ctx context.Context) bool {
 				paused[sweep.ConfigKey(run.Settings)] = run.HoldEpoch
 			}
 		}
+		// (A diverged seed does not keep its configuration from it.)
 		for _, run := range runs {
-			if run.HoldEpoch == 0 && !run.Status.Finished() {
+			if run.HoldEpoch == 0 && !run.Status.Finished() && run.Status != sweep.StatusFailed {
 				delete(paused, sweep.ConfigKey(run.Settings))
 			}
 		}

@@ -31,7 +31,7 @@ func TestSlurmScript(t *testing.T) {
 	for _, want := range []string{
 		`#SBATCH --array=`,
 		`#SBATCH --cpus-per-task=`,
-		`run --db "$SWEEP_DB" -j "$SLURM_CPUS_PER_TASK"`,
+		`run --no-wait --db "$SWEEP_DB" -j "$SLURM_CPUS_PER_TASK"`,
 	} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("%s lacks %q", path, want)
@@ -42,7 +42,8 @@ func TestSlurmScript(t *testing.T) {
 	}
 	// Run it with a stand-in for the binary: it passes the database, -j
 	// and the files on, refuses a SQLite path, and turns exit 1 (runs
-	// failed: results) into success but not exit 2.
+	// failed: results) and 3 (runs other tasks hold) into success but not
+	// exit 2.
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "sweep")
 	script := "#!/bin/sh\necho \"$@\" > " + filepath.Join(dir, "args") + "\nexit ${FAKE_STATUS:-0}\n"
@@ -66,11 +67,14 @@ func TestSlurmScript(t *testing.T) {
 		t.Errorf("exit 1 of sweep run: task exits %d\n%s", code, out)
 	}
 	args, _ := os.ReadFile(filepath.Join(dir, "args"))
-	if got := strings.TrimSpace(string(args)); got != "run --db postgres://u@h/db -j 3 --progress log configs/lr.toml" {
+	if got := strings.TrimSpace(string(args)); got != "run --no-wait --db postgres://u@h/db -j 3 --progress log configs/lr.toml" {
 		t.Errorf("sweep called with %q", got)
 	}
 	if _, code := run("postgres://u@h/db", "2"); code != 2 {
 		t.Errorf("exit 2 of sweep run: task exits %d, want 2", code)
+	}
+	if out, code := run("postgres://u@h/db", "3"); code != 0 {
+		t.Errorf("exit 3 of sweep run (runs held by other tasks): task exits %d\n%s", code, out)
 	}
 	if out, code := run("sweep.db", "0"); code != 2 || !strings.Contains(out, "must be a postgres:// URL") {
 		t.Errorf("SQLite path: exit %d\n%s", code, out)

@@ -278,6 +278,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"AddRunsSerialised", testAddRuns},
 		{"PruneConfig", testPruneConfig},
 		{"Reuse", testReuse},
+		{"HoldAndUnhold", testHold},
 		{"RunsFilterAndOrder", testRunsFilterOrder},
 		{"RunPrefix", testRunPrefix},
 		{"Epochs", testEpochs},
@@ -1002,6 +1003,63 @@ func testReuse(t *testing.T, b Backend, clk *Clock) {
 	}
 	if n := queryInt(t, b, "SELECT count(*) FROM run_results WHERE reused_from = '"+src+"'"); n != 2 {
 		t.Errorf("run_results shows %d reused runs, want 2", n)
+	}
+}
+
+// testHold: a held run is pending with its epochs, checkpoint and
+// hold_epoch, and no claim takes it until its configuration is released;
+// then it resumes from its checkpoint. Only its owner can hold it.
+func testHold(t *testing.T, b Backend, clk *Clock) {
+	ctx := context.Background()
+	sw := MakeSweep("h", Seeds(BaseSettings(), 2)...)
+	if err := b.DB.SaveSweep(ctx, sw); err != nil {
+		t.Fatal(err)
+	}
+	id := sw.Runs[0].ID
+	if _, ok, err := b.DB.Claim(ctx, []string{id}, OwnerA, time.Minute); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	m := Metrics(1, 0.9, 0.8, 0.5)
+	m.Checkpoint = []byte("after 1")
+	if err := b.DB.RecordEpoch(ctx, id, OwnerA, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DB.Hold(ctx, id, OwnerB, 1, "not mine"); !errors.Is(err, sweep.ErrLeaseLost) {
+		t.Errorf("hold by another owner: %v, want ErrLeaseLost", err)
+	}
+	if err := b.DB.Hold(ctx, id, OwnerA, 1, "waiting for seed 1"); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := b.DB.Run(ctx, id)
+	if r.Status != sweep.StatusPending || r.HoldEpoch != 1 || r.EpochsDone != 1 || r.Error != "waiting for seed 1" {
+		t.Errorf("held run: %s, hold %d, %d epochs, %q", r.Status, r.HoldEpoch, r.EpochsDone, r.Error)
+	}
+	run, ok, _ := b.DB.Claim(ctx, IDs(sw), OwnerB, time.Minute)
+	if !ok || run.ID != sw.Runs[1].ID {
+		t.Fatalf("claimed %q %v, want the other run, not the held one", run.ID, ok)
+	}
+	if _, ok, _ := b.DB.Claim(ctx, IDs(sw), OwnerB, time.Minute); ok {
+		t.Fatal("claimed the held run")
+	}
+	if n, err := b.DB.Unhold(ctx, "h", sweep.ConfigKey(BaseSettings())); n != 1 || err != nil {
+		t.Fatalf("unhold: %d %v, want 1", n, err)
+	}
+	run, ok, _ = b.DB.Claim(ctx, IDs(sw), OwnerB, time.Minute)
+	if !ok || run.ID != id || string(run.Checkpoint) != "after 1" {
+		t.Fatalf("after unhold claimed %q %v with checkpoint %q, want the run resuming after epoch 1", run.ID, ok, run.Checkpoint)
+	}
+	if r, _ := b.DB.Run(ctx, id); r.HoldEpoch != 0 || r.EpochsDone != 1 {
+		t.Errorf("resumed run: hold %d, %d epochs", r.HoldEpoch, r.EpochsDone)
+	}
+	// Pruning a held configuration ends its held runs and clears the hold.
+	if err := b.DB.Hold(ctx, id, OwnerB, 1, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.DB.PruneConfig(ctx, "h", sweep.ConfigKey(BaseSettings()), "never promoted"); n != 2 || err != nil {
+		t.Errorf("prune: %d %v, want 2", n, err)
+	}
+	if r, _ := b.DB.Run(ctx, id); r.Status != sweep.StatusPruned || r.HoldEpoch != 0 {
+		t.Errorf("pruned held run: %s, hold %d", r.Status, r.HoldEpoch)
 	}
 }
 

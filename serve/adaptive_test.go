@@ -10,62 +10,32 @@ import (
 	"testing"
 
 	"sweep"
-	"sweep/store"
 )
 
-// adaptiveSource adds what the store of issue #11 reads from the database
-// (a sweep's pruning rule, a run's ReusedFrom, the pruned status), so that
-// these tests do not wait for it: the server sees plain SweepInfo and
-// RunResult fields. The store here cannot record "pruned" yet, so the
-// runs in pruned are finished as interrupted and shown as pruned.
-type adaptiveSource struct {
-	Source
-	prune  map[string]*sweep.Prune
-	reused map[string]string // run id → source run id
-	pruned map[string]bool   // run ids
-}
-
-func (a adaptiveSource) Sweeps(ctx context.Context) ([]sweep.SweepInfo, error) {
-	infos, err := a.Source.Sweeps(ctx)
-	for i := range infos {
-		infos[i].Prune = a.prune[infos[i].Name]
-		n := len(a.pruned) // every pruned run is in the one sweep
-		infos[i].Counts[sweep.StatusInterrupted] -= n
-		infos[i].Counts[sweep.StatusPruned] += n
-	}
-	return infos, err
-}
-
-func (a adaptiveSource) fix(r *sweep.RunResult) {
-	r.ReusedFrom = a.reused[r.RunID]
-	if a.pruned[r.RunID] {
-		r.Status = sweep.StatusPruned
-	}
-}
-
-func (a adaptiveSource) Runs(ctx context.Context, f store.RunFilter) ([]sweep.RunResult, error) {
-	runs, err := a.Source.Runs(ctx, f)
-	for i := range runs {
-		a.fix(&runs[i])
-	}
-	return runs, err
-}
-
-func (a adaptiveSource) Run(ctx context.Context, id string) (sweep.RunResult, error) {
-	r, err := a.Source.Run(ctx, id)
-	a.fix(&r)
-	return r, err
-}
-
-// TestPrunedAndReused serves a sweep "asha" of 4 runs of 3 epochs:
-// sum_hidden 0 (2 seeds) pruned after 1 epoch, sum_hidden 64 (2 seeds)
-// done, the first of them reused from another sweep's run.
+// TestPrunedAndReused serves a sweep "asha" of 4 runs of 3 epochs, made
+// by the store as 'sweep run' makes them: sum_hidden 0 (2 seeds) held at
+// epoch 1 and pruned, sum_hidden 64 (2 seeds) done, the first of them
+// reused from another sweep's run.
 func TestPrunedAndReused(t *testing.T) {
 	ctx := context.Background()
 	f := newWriter(t)
+	// The run the reused one copies: another sweep's, done.
+	orig := newSweep("orig", "trained first", settings(sweep.HeadClassify, 64, 1))
+	if err := f.w.SaveSweep(ctx, orig); err != nil {
+		t.Fatal(err)
+	}
+	f.ids["orig"] = []string{orig.Runs[0].ID}
+	id := f.claim("orig")
+	for e := 1; e <= 3; e++ {
+		f.epoch(id, e, 2)
+	}
+	f.finish(id, sweep.StatusDone, "")
+
+	r2, _ := sweep.LookupMetric("test_r2")
 	sw := newSweep("asha", "pruned and reused",
 		settings(sweep.HeadClassify, 0, 1), settings(sweep.HeadClassify, 0, 2),
 		settings(sweep.HeadClassify, 64, 1), settings(sweep.HeadClassify, 64, 2))
+	sw.Prune = &sweep.Prune{Method: "asha", Metric: r2, MinEpochs: 1, ReductionFactor: 2}
 	if err := f.w.SaveSweep(ctx, sw); err != nil {
 		t.Fatal(err)
 	}
@@ -76,24 +46,30 @@ func TestPrunedAndReused(t *testing.T) {
 	for i, r := range sw.Runs {
 		byID[r.ID] = i
 	}
+	reusedID, prunedID := sw.Runs[2].ID, sw.Runs[0].ID
 	for range sw.Runs {
 		id := f.claim("asha")
-		if byID[id] < 2 {
+		switch {
+		case id == reusedID:
+			if from, err := f.w.Reuse(ctx, id, f.owner); err != nil || from != orig.Runs[0].ID {
+				t.Fatalf("reuse: %q %v", from, err)
+			}
+		case byID[id] < 2:
 			f.epoch(id, 1, float64(byID[id]))
-			f.finish(id, sweep.StatusInterrupted, "") // shown as pruned by adaptiveSource
-			continue
+			if err := f.w.Hold(ctx, id, f.owner, 1, "waiting"); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			for e := 1; e <= 3; e++ {
+				f.epoch(id, e, float64(byID[id]))
+			}
+			f.finish(id, sweep.StatusDone, "")
 		}
-		for e := 1; e <= 3; e++ {
-			f.epoch(id, e, float64(byID[id]))
-		}
-		f.finish(id, sweep.StatusDone, "")
 	}
-	reusedID, prunedID := sw.Runs[2].ID, sw.Runs[0].ID
-	r2, _ := sweep.LookupMetric("test_r2")
-	src := adaptiveSource{Source: f.w,
-		prune:  map[string]*sweep.Prune{"asha": {Method: "asha", Metric: r2, MinEpochs: 1, ReductionFactor: 2}},
-		reused: map[string]string{reusedID: "3f2a9c1b7d6e5f4a3b2c"},
-		pruned: map[string]bool{sw.Runs[0].ID: true, sw.Runs[1].ID: true}}
+	if n, err := f.w.PruneConfig(ctx, "asha", sweep.ConfigKey(sw.Runs[0].Settings), "paused at epoch 1 and never promoted"); n != 2 || err != nil {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	src := f.w
 	srv, err := New(src, fixedVersion{}, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -132,14 +108,15 @@ func TestPrunedAndReused(t *testing.T) {
 	if err := json.Unmarshal([]byte(get("/api/sweeps")), &sweeps); err != nil {
 		t.Fatal(err)
 	}
-	if len(sweeps) != 1 || sweeps[0].Counts["pruned"] != 2 || sweeps[0].Counts["done"] != 2 || sweeps[0].EpochsDone != 8 ||
+	// The sweeps come by name: asha, then orig.
+	if len(sweeps) != 2 || sweeps[0].Counts["pruned"] != 2 || sweeps[0].Counts["done"] != 2 || sweeps[0].EpochsDone != 8 ||
 		sweeps[0].EpochsTotal != 8 || sweeps[0].Pruning != "pruning saved 4 of 12 epochs (33%)" {
 		t.Errorf("/api/sweeps: %+v", sweeps)
 	}
 
 	// Runs table: statuses said in full; the status filter offers pruned.
 	page = get("/sweeps/asha")
-	for _, want := range []string{`<td class="status">pruned at epoch 1</td>`, `<td class="status">done (reused from 3f2a9c1b…)</td>`,
+	for _, want := range []string{`<td class="status">pruned at epoch 1</td>`, `<td class="status">done (reused from ` + orig.Runs[0].ID[:8] + `…)</td>`,
 		`class="st-pruned"`, `<option value="pruned">pruned</option>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("runs page lacks %q", want)
@@ -169,7 +146,7 @@ func TestPrunedAndReused(t *testing.T) {
 	if page = get("/runs/" + prunedID); !strings.Contains(page, `id="run-status">pruned at epoch 1</span>`) {
 		t.Errorf("run page lacks the pruned badge")
 	}
-	if page = get("/compare?run=" + prunedID + "&run=" + reusedID); !strings.Contains(page, "× pruned") || !strings.Contains(page, "done (reused from 3f2a9c1b…)") {
+	if page = get("/compare?run=" + prunedID + "&run=" + reusedID); !strings.Contains(page, "× pruned") || !strings.Contains(page, "done (reused from "+orig.Runs[0].ID[:8]+"…)") {
 		t.Errorf("compare page lacks × pruned or the reused status")
 	}
 	// Configurations: the pruned one is listed after the ranked one, never

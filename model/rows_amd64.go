@@ -125,3 +125,21 @@ func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool {
 	pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
 	return true
 }
+
+//go:noescape
+func adamF32(w, grad, m, v *float32, n8 int, p *[8]float32)
+
+// adamAsm runs adamUpdate's float32 elements in whole blocks of 8 with the
+// AVX kernel where it applies and returns how many it did (all
+// same-length slices).
+func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int {
+	w32, ok := any(w).([]float32)
+	n8 := len(w) / 8
+	if !ok || !hasAVX2FMA || n8 == 0 {
+		return 0
+	}
+	g32, m32, v32 := any(g).([]float32), any(m).([]float32), any(v).([]float32)
+	_, _, _ = g32[8*n8-1], m32[8*n8-1], v32[8*n8-1] // the bounds checks
+	adamF32(&w32[0], &g32[0], &m32[0], &v32[0], n8, (*[8]float32)(any(p).(*adamParams[float32])))
+	return 8 * n8
+}

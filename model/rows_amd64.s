@@ -162,3 +162,56 @@ pgroup:
 	JNZ  prow
 	VZEROUPPER
 	RET
+
+// func adamF32(w, grad, m, v *float32, n8 int, p *[8]float32)
+//
+// adamUpdate for float32 on 8·n8 elements, 8 lanes at a time, with the same
+// operations in the same order (no FMA): VSQRTPS and VDIVPS round
+// correctly, as the Go code's float64 square root rounded to float32 does,
+// so the results are bit-identical. p holds β1, β2, 1−β1, 1−β2, c1, c2, ε,
+// −η.
+TEXT ·adamF32(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), R8
+	MOVQ v+24(FP), R9
+	MOVQ n8+32(FP), CX
+	MOVQ p+40(FP), AX
+	VBROADCASTSS 0(AX), Y8  // β1
+	VBROADCASTSS 4(AX), Y9  // β2
+	VBROADCASTSS 8(AX), Y10 // 1−β1
+	VBROADCASTSS 12(AX), Y11 // 1−β2
+	VBROADCASTSS 16(AX), Y12 // c1
+	VBROADCASTSS 20(AX), Y13 // c2
+	VBROADCASTSS 24(AX), Y14 // ε
+	VBROADCASTSS 28(AX), Y15 // −η
+	VXORPS Y7, Y7, Y7
+
+adamloop:
+	VMOVUPS (SI), Y0        // g
+	VMULPS  Y10, Y0, Y1     // g·(1−β1)
+	VMULPS  (R8), Y8, Y2    // m·β1
+	VADDPS  Y2, Y1, Y1      // t1
+	VMULPS  Y0, Y0, Y3      // g·g
+	VMULPS  Y11, Y3, Y3     // ·(1−β2)
+	VMULPS  (R9), Y9, Y4    // v·β2
+	VADDPS  Y4, Y3, Y3      // gg
+	VMOVUPS Y1, (R8)
+	VMOVUPS Y3, (R9)
+	VMULPS  Y13, Y3, Y3     // gg·c2
+	VSQRTPS Y3, Y3
+	VADDPS  Y14, Y3, Y3     // vHat
+	VMULPS  Y12, Y1, Y1     // t1·c1
+	VMULPS  Y15, Y1, Y1     // ·(−η)
+	VDIVPS  Y3, Y1, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y7, (SI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    CX
+	JNZ     adamloop
+	VZEROUPPER
+	RET

@@ -29,3 +29,6 @@ func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
 
 // pool2Asm reports that this build has no max-pool kernel.
 func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool { return false }
+
+// adamAsm reports that this build has no Adam kernel: adamUpdate does all.
+func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int { return 0 }

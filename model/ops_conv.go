@@ -37,7 +37,7 @@ type convState struct {
 	// holds the run's rows r side by side, and the last row is all ones),
 	// whose rows the workers share out; [dW | db] [f × ckk+1].
 	col, dcol          []any
-	runCols, dwb       any
+	runCols, dwb, wb   any // wb: the forward pass's [W | b] [f × ckk+1]
 	out, dx, dw, dbias *tensor.Dense
 }
 
@@ -124,26 +124,32 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convForward shares the images out among the workers: each image's
-// output is computed as with one thread.
+// output is computed as with one thread. The bias rides in the product
+// as a last step of k (filters [W | b] by columns [cols; 1]): its FMA
+// b·1 + Σ rounds exactly as the sum plus the bias did.
 func convForward[T float](s *convState, x, w, b, y []T) {
+	ckk := s.ckk()
+	wb := scratch[T](&s.wb, s.f*(ckk+1))
+	for o := 0; o < s.f; o++ {
+		copy(wb[o*(ckk+1):], w[o*ckk:(o+1)*ckk])
+		wb[o*(ckk+1)+ckk] = b[o]
+	}
 	s.work.share(s.n, 1, func(wk, lo, hi int) {
-		convForwardImages(s, wk, lo, hi, x, w, b, y)
+		convForwardImages(s, wk, lo, hi, x, wb, y)
 	})
 }
 
-func convForwardImages[T float](s *convState, wk, lo, hi int, x, w, b, y []T) {
+func convForwardImages[T float](s *convState, wk, lo, hi int, x, wb, y []T) {
 	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
-	col := scratch[T](&s.col[wk], ckk*ohw)
+	col, fresh := scratchFresh[T](&s.col[wk], (ckk+1)*ohw)
+	if fresh {
+		for j := range col[ckk*ohw:] {
+			col[ckk*ohw+j] = 1 // the bias's row; im2col never writes it
+		}
+	}
 	for i := lo; i < hi; i++ {
 		im2col(s.convGeom, x[i*chw:(i+1)*chw], col, ohw)
-		yi := y[i*s.f*ohw : (i+1)*s.f*ohw]
-		gemmNN(s.f, ohw, ckk, w, ckk, 1, col, ohw, yi, ohw, false)
-		for o := 0; o < s.f; o++ {
-			row, bo := yi[o*ohw:(o+1)*ohw], b[o]
-			for j := range row {
-				row[j] += bo
-			}
-		}
+		gemmNN(s.f, ohw, ckk+1, wb, ckk+1, 1, col, ohw, y[i*s.f*ohw:(i+1)*s.f*ohw], ohw, false)
 	}
 }
 

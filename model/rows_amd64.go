@@ -129,17 +129,33 @@ func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool {
 //go:noescape
 func adamF32(w, grad, m, v *float32, n8 int, p *[8]float32)
 
-// adamAsm runs adamUpdate's float32 elements in whole blocks of 8 with the
-// AVX kernel where it applies and returns how many it did (all
-// same-length slices).
+// adamAsm runs adamUpdate's float32 elements with the AVX kernel where it
+// applies (the last 1–7 through a block of 8 on the stack, so that every
+// element gets the kernel's arithmetic wherever a worker's share ends) and
+// returns how many it did (all same-length slices).
 func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int {
 	w32, ok := any(w).([]float32)
-	n8 := len(w) / 8
-	if !ok || !hasAVX2FMA || n8 == 0 {
+	if !ok || !hasAVX2FMA || len(w) == 0 {
 		return 0
 	}
 	g32, m32, v32 := any(g).([]float32), any(m).([]float32), any(v).([]float32)
-	_, _, _ = g32[8*n8-1], m32[8*n8-1], v32[8*n8-1] // the bounds checks
-	adamF32(&w32[0], &g32[0], &m32[0], &v32[0], n8, (*[8]float32)(any(p).(*adamParams[float32])))
-	return 8 * n8
+	p32 := (*[8]float32)(any(p).(*adamParams[float32]))
+	n8 := len(w) / 8
+	if n8 > 0 {
+		_, _, _ = g32[8*n8-1], m32[8*n8-1], v32[8*n8-1] // the bounds checks
+		adamF32(&w32[0], &g32[0], &m32[0], &v32[0], n8, p32)
+	}
+	if r := 8 * n8; r < len(w) {
+		var t [4][8]float32
+		copy(t[0][:], w32[r:])
+		copy(t[1][:], g32[r:])
+		copy(t[2][:], m32[r:])
+		copy(t[3][:], v32[r:])
+		adamF32(&t[0][0], &t[1][0], &t[2][0], &t[3][0], 1, p32)
+		copy(w32[r:], t[0][:])
+		copy(g32[r:], t[1][:])
+		copy(m32[r:], t[2][:])
+		copy(v32[r:], t[3][:])
+	}
+	return len(w)
 }

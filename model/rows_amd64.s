@@ -167,10 +167,19 @@ pgroup:
 //
 // adamUpdate for float32 on 8·n8 elements, 8 lanes at a time, with the same
 // operations in the same order (no FMA): VSQRTPS and VDIVPS round
-// correctly, as the Go code's float64 square root rounded to float32 does,
-// so the results are bit-identical. p holds β1, β2, 1−β1, 1−β2, c1, c2, ε,
-// −η.
-TEXT ·adamF32(SB), NOSPLIT, $0-48
+// correctly, as the Go code's float64 square root rounded to float32 does.
+// One difference: it flushes subnormal inputs and results to zero (MXCSR's
+// DAZ and FTZ, restored on return). A subnormal costs a microcode assist of
+// a hundred cycles or more, and a trained model's tiny gradients and
+// decaying moments make many: they took Adam from 10 µs to 170 µs a step.
+// Results are bit-identical to the Go code wherever no value falls below
+// 2⁻¹²⁶. p holds β1, β2, 1−β1, 1−β2, c1, c2, ε, −η.
+TEXT ·adamF32(SB), NOSPLIT, $8-48
+	STMXCSR mxold-4(SP)
+	MOVL    mxold-4(SP), AX
+	ORL     $0x8040, AX // FTZ, DAZ
+	MOVL    AX, mxnew-8(SP)
+	LDMXCSR mxnew-8(SP)
 	MOVQ w+0(FP), DI
 	MOVQ grad+8(FP), SI
 	MOVQ m+16(FP), R8
@@ -213,5 +222,6 @@ adamloop:
 	ADDQ    $32, R9
 	DECQ    CX
 	JNZ     adamloop
+	LDMXCSR mxold-4(SP)
 	VZEROUPPER
 	RET

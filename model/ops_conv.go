@@ -16,6 +16,21 @@ import (
 // outputs n×f×oh×ow.
 type convGeom struct {
 	n, c, h, w, f, kh, kw, oh, ow int
+	// offs[r] is where row r = (ci·kh+ky)·kw+kx of the unrolled image
+	// starts in the image: ci·h·w + ky·w + kx.
+	offs []int32
+}
+
+// unrollOffsets fills g.offs.
+func (g *convGeom) unrollOffsets() {
+	g.offs = make([]int32, 0, g.ckk())
+	for ci := 0; ci < g.c; ci++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				g.offs = append(g.offs, int32(ci*g.h*g.w+ky*g.w+kx))
+			}
+		}
+	}
 }
 
 func (g convGeom) inShape() tensor.Shape  { return tensor.Shape{g.n, g.c, g.h, g.w} }
@@ -61,6 +76,7 @@ func conv2d(x, w, b *G.Node, inputGrad bool, work *workers) (*G.Node, error) {
 	}
 	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], f: ws[0], kh: ws[2], kw: ws[3]}
 	g.oh, g.ow = g.h-g.kh+1, g.w-g.kw+1
+	g.unrollOffsets()
 	s := &convState{convGeom: g, dt: dt, inputGrad: inputGrad, work: work}
 	s.col, s.dcol = make([]any, work.n()), make([]any, work.n())
 	s.out = newDense(dt, g.outShape()...)
@@ -161,6 +177,9 @@ func im2col[T float](g convGeom, x, col []T, ld int) {
 
 // im2colRows is im2col for rows r0 ≤ r < r1 of the columns alone.
 func im2colRows[T float](g convGeom, x, col []T, ld, r0, r1 int) {
+	if r0 >= r1 || im2colAsm(x, col[r0*ld:], ld, g.offs[r0:r1], g.w, g.oh, g.ow) {
+		return
+	}
 	if x32, ok := any(x).([]float32); ok { // one type switch per image, not per row
 		im2colT(g, x32, any(col).([]float32), ld, r0, r1, copyRows32)
 		return
@@ -188,6 +207,10 @@ func im2colT[T float](g convGeom, x, col []T, ld, r0, r1 int, copyRows func(dst 
 // col2im adds the columns col [c·kh·kw × oh·ow] back into one image's
 // gradient dx [c,h,w] (which it zeroes first): the transpose of im2col.
 func col2im[T float](g convGeom, col, dx []T) {
+	clear(dx)
+	if col2imAsm(dx, col, g.offs, g.w, g.oh, g.ow) {
+		return
+	}
 	if c32, ok := any(col).([]float32); ok {
 		col2imT(g, c32, any(dx).([]float32), addRows32)
 		return
@@ -196,7 +219,6 @@ func col2im[T float](g convGeom, col, dx []T) {
 }
 
 func col2imT[T float](g convGeom, col, dx []T, addRows func(dst []T, ds int, src []T, ss, rows, width int)) {
-	clear(dx)
 	ohw := g.ohw()
 	r := 0
 	for ci := 0; ci < g.c; ci++ {

@@ -159,3 +159,31 @@ func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int {
 	}
 	return len(w)
 }
+
+//go:noescape
+func stridedF32(img *float32, offs *int32, rows int, col *float32, ld, w, oh, ow8, add int)
+
+// im2colAsm copies, for each r < len(offs), the oh rows of ow elements at
+// x[offs[r]:] (row stride w) into col[r*ld:] (row stride ow), with the AVX
+// kernel where it applies, and reports whether it did. offs ascends.
+func im2colAsm[T float](x, col []T, ld int, offs []int32, w, oh, ow int) bool {
+	return stridedAsm(x, col, ld, offs, w, oh, ow, 0)
+}
+
+// col2imAsm adds, for each r < len(offs) in turn, the oh·ow elements at
+// col[r*oh*ow:] to the oh rows of ow at dx[offs[r]:] (row stride w), with
+// the AVX kernel where it applies, and reports whether it did.
+func col2imAsm[T float](dx, col []T, offs []int32, w, oh, ow int) bool {
+	return stridedAsm(dx, col, oh*ow, offs, w, oh, ow, 1)
+}
+
+func stridedAsm[T float](img, col []T, ld int, offs []int32, w, oh, ow, add int) bool {
+	i32, ok := any(img).([]float32)
+	if !ok || !hasAVX2FMA || ow%8 != 0 || len(offs) == 0 || oh == 0 || ow == 0 {
+		return false
+	}
+	c32 := any(col).([]float32)
+	_, _ = i32[int(offs[len(offs)-1])+(oh-1)*w+ow-1], c32[(len(offs)-1)*ld+oh*ow-1] // the bounds checks
+	stridedF32(&i32[0], &offs[0], len(offs), &c32[0], ld, w, oh, ow/8, add)
+	return true
+}

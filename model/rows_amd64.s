@@ -225,3 +225,62 @@ adamloop:
 	LDMXCSR mxold-4(SP)
 	VZEROUPPER
 	RET
+
+// func stridedF32(img *float32, offs *int32, rows int, col *float32, ld, w, oh, ow8, add int)
+//
+// For r < rows in order, oy < oh, j < 8*ow8 (strides in elements), with
+// I = img[offs[r] + oy*w + j] and C = col[r*ld + oy*8*ow8 + j]:
+// add = 0: C = I (im2col's strided copies in one call); add ≠ 0: I += C
+// (col2im's strided adds, in the same order as one addRows per row).
+// rows, oh, ow8 ≥ 1.
+TEXT ·stridedF32(SB), NOSPLIT, $0-72
+	MOVQ img+0(FP), R10
+	MOVQ offs+8(FP), R11
+	MOVQ rows+16(FP), R12
+	MOVQ col+24(FP), R13
+	MOVQ ld+32(FP), BX
+	SHLQ $2, BX
+	MOVQ w+40(FP), AX
+	SHLQ $2, AX
+	MOVQ ow8+56(FP), R9
+
+strow:
+	MOVLQSX (R11), SI
+	LEAQ    (R10)(SI*4), SI
+	MOVQ    R13, DI
+	MOVQ    oh+48(FP), CX
+
+sty:
+	MOVQ SI, R8
+	MOVQ R9, DX
+	CMPQ add+64(FP), $0
+	JNE  stadd
+
+stcopy:
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	DECQ    DX
+	JNZ     stcopy
+	JMP     stnext
+
+stadd:
+	VMOVUPS (R8), Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (R8)
+	ADDQ    $32, R8
+	ADDQ    $32, DI
+	DECQ    DX
+	JNZ     stadd
+
+stnext:
+	ADDQ AX, SI
+	DECQ CX
+	JNZ  sty
+	ADDQ $4, R11
+	ADDQ BX, R13
+	DECQ R12
+	JNZ  strow
+	VZEROUPPER
+	RET

@@ -190,26 +190,35 @@ z6store:
 	VZEROUPPER
 	RET
 
-// func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int)
+// func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int, mp int)
 //
-// sgemmNT2x4 on 16 lanes: for each of nt tiles of 4 rows of B,
+// sgemmNT2x4 on 16 lanes, for mp ≥ 1 pairs of rows of A and C in turn (the
+// next pair 2·lda and 2·ldc on: one call for a whole column of tiles, so
+// the horizontal sums of one tile overlap the products of the next): for
+// each of nt tiles of 4 rows of B,
 // C[i, t*4+j] (+)= Σ_{s<nb} Σ_{p<16·k16+kr} A[s*sa + i*lda + p] · B[s*sb + (t*4+j)*ldb + p]
 // for i < 2, j < 4. nb ≥ 1, nt ≥ 1, 0 ≤ kr < 16; mask has the low kr bits
 // set (the lanes of the last, partial step of k). Lane l sums the products
 // at p ≡ l (mod 16), so the rounding differs from the AVX2 kernel's.
-TEXT ·sgemmNT2x4z(SB), NOSPLIT, $0-112
+TEXT ·sgemmNT2x4z(SB), NOSPLIT, $16-120
 	MOVQ lda+40(FP), AX
 	SHLQ $2, AX
 	MOVQ ldb+64(FP), BX
 	SHLQ $2, BX
-	MOVQ b+56(FP), R12
-	MOVQ c+80(FP), R13
-	MOVQ nt+24(FP), R11
 	MOVQ mask+104(FP), CX
 	KMOVW CX, K1
+	MOVQ a+32(FP), CX
+	MOVQ CX, pa-8(SP)
+	MOVQ c+80(FP), CX
+	MOVQ CX, pc-16(SP)
+
+ztpair:
+	MOVQ b+56(FP), R12
+	MOVQ pc-16(SP), R13
+	MOVQ nt+24(FP), R11
 
 zttile:
-	MOVQ   a+32(FP), SI
+	MOVQ   pa-8(SP), SI
 	MOVQ   R12, DI
 	MOVQ   nb+16(FP), DX
 	VPXORD Z0, Z0, Z0
@@ -317,5 +326,13 @@ ztstore:
 	ADDQ    $16, R13
 	DECQ    R11
 	JNZ     zttile
+	MOVQ    pa-8(SP), CX
+	LEAQ    (CX)(AX*2), CX
+	MOVQ    CX, pa-8(SP)
+	MOVQ    ldc+88(FP), CX
+	SHLQ    $3, CX
+	ADDQ    CX, pc-16(SP)
+	DECQ    mp+112(FP)
+	JNZ     ztpair
 	VZEROUPPER
 	RET

@@ -27,6 +27,9 @@ func blockCopy(dst *float32, ds int, src *float32, ss int, rows, w8 int)
 func pool2F32(x *float32, w int, y *float32, win *int32, ow, rows int)
 
 //go:noescape
+func pool2B32(dy *float32, win *int32, dx *float32, w, ow, rows int)
+
+//go:noescape
 func blockAdd(dst *float32, ds int, src *float32, ss int, rows, w8 int)
 
 func detectAVX2FMA() bool {
@@ -116,14 +119,24 @@ func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
 // (their input rows, 2·ow wide, in pairs from x) with the AVX kernel when
 // it applies, and reports whether it did.
 func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool {
-	x32, ok := any(x).([]float32)
-	if !ok || !hasAVX2FMA || ow%4 != 0 || rows == 0 || ow == 0 {
-		return false
+	x32, y32, ok := pool2Fits(x, y, win, ow, rows)
+	if ok {
+		pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
 	}
-	y32 := any(y).([]float32)
+	return ok
+}
+
+// pool2Fits says whether the pooling kernels apply to rows output rows of
+// ow (in y and win) from their 4·rows·ow inputs (in x), and checks the
+// bounds.
+func pool2Fits[T float](x, y []T, win []int32, ow, rows int) (x32, y32 []float32, ok bool) {
+	x32, ok = any(x).([]float32)
+	if !ok || !hasAVX2FMA || ow%4 != 0 || rows == 0 || ow == 0 {
+		return nil, nil, false
+	}
+	y32 = any(y).([]float32)
 	_, _, _ = x32[4*rows*ow-1], y32[rows*ow-1], win[rows*ow-1] // the bounds checks
-	pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
-	return true
+	return x32, y32, true
 }
 
 //go:noescape
@@ -186,4 +199,15 @@ func stridedAsm[T float](img, col []T, ld int, offs []int32, w, oh, ow, add int)
 	_, _ = i32[int(offs[len(offs)-1])+(oh-1)*w+ow-1], c32[(len(offs)-1)*ld+oh*ow-1] // the bounds checks
 	stridedF32(&i32[0], &offs[0], len(offs), &c32[0], ld, w, oh, ow/8, add)
 	return true
+}
+
+// pool2BackAsm runs the gradient of pool2Asm's max-pool (rows output rows
+// of ow) with the AVX kernel when it applies, writing all of dx, and
+// reports whether it did.
+func pool2BackAsm[T float](dy, dx []T, win []int32, ow, rows int) bool {
+	dx32, dy32, ok := pool2Fits(dx, dy, win, ow, rows)
+	if ok {
+		pool2B32(&dy32[0], &win[0], &dx32[0], 2*ow, ow, rows)
+	}
+	return ok
 }

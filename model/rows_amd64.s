@@ -284,3 +284,67 @@ stnext:
 	JNZ  strow
 	VZEROUPPER
 	RET
+
+// func pool2B32(dy *float32, win *int32, dx *float32, w, ow, rows int)
+//
+// The gradient of pool2F32 over rows output rows of ow outputs (ow a
+// multiple of 4; w = 2·ow): each window's 4 inputs of dx (row pairs, row
+// stride w) are written, not added to: 0 + dy at the winner (win 0–3, in
+// row-major order), 0 + dy·0 at the first place when win is -1, and +0
+// elsewhere: the bits pool2Backward's cleared dx and its scatter give.
+TEXT ·pool2B32(SB), NOSPLIT, $0-48
+	VPXOR    X11, X11, X11 // 0
+	VPCMPEQD X10, X10, X10 // -1
+	VPSUBD   X10, X11, X12 // 1
+	VPADDD   X12, X12, X13 // 2
+	VPADDD   X12, X13, X14 // 3
+	MOVQ     ow+32(FP), R11
+	SHRQ     $2, R11       // groups of 4 windows a row
+	MOVQ     w+24(FP), AX
+	SHLQ     $2, AX        // the row stride in bytes
+	MOVQ     dy+0(FP), SI
+	MOVQ     win+8(FP), R9
+	MOVQ     dx+16(FP), DI // top rows; the bottom ones at (DI)(AX*1)
+	MOVQ     rows+40(FP), CX
+
+pbrow:
+	MOVQ R11, BX
+
+pbgroup:
+	VMOVUPS   (SI), X0        // g
+	VMOVDQU   (R9), X1        // code
+	VMULPS    X11, X0, X2     // g·0
+	VPCMPEQD  X10, X1, X3     // code == -1
+	VANDPS    X3, X2, X2
+	VPCMPEQD  X11, X1, X3     // code == 0
+	VANDPS    X3, X0, X4
+	VORPS     X2, X4, X4      // place 0
+	VPCMPEQD  X12, X1, X3
+	VANDPS    X3, X0, X5      // place 1
+	VPCMPEQD  X13, X1, X3
+	VANDPS    X3, X0, X6      // place 2
+	VPCMPEQD  X14, X1, X3
+	VANDPS    X3, X0, X7      // place 3
+	VADDPS    X11, X4, X4     // 0 + …, as the scatter into zeros
+	VADDPS    X11, X5, X5
+	VADDPS    X11, X6, X6
+	VADDPS    X11, X7, X7
+	VUNPCKLPS X5, X4, X8
+	VUNPCKHPS X5, X4, X9
+	VMOVUPS   X8, (DI)
+	VMOVUPS   X9, 16(DI)
+	VUNPCKLPS X7, X6, X8
+	VUNPCKHPS X7, X6, X9
+	VMOVUPS   X8, (DI)(AX*1)
+	VMOVUPS   X9, 16(DI)(AX*1)
+	ADDQ      $16, SI
+	ADDQ      $16, R9
+	ADDQ      $32, DI
+	DECQ      BX
+	JNZ       pbgroup
+
+	ADDQ AX, DI // past the bottom row
+	DECQ CX
+	JNZ  pbrow
+	VZEROUPPER
+	RET

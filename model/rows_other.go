@@ -27,8 +27,9 @@ func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
 	addRowsGo(dst, ds, src, ss, rows, width)
 }
 
-// pool2Asm reports that this build has no max-pool kernel.
-func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool { return false }
+// pool2Asm and pool2BackAsm report that this build has no max-pool kernel.
+func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool       { return false }
+func pool2BackAsm[T float](dy, dx []T, win []int32, ow, rows int) bool { return false }
 
 // adamAsm reports that this build has no Adam kernel: adamUpdate does all.
 func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int { return 0 }

@@ -73,23 +73,26 @@ func TestKernelsMatchGo(t *testing.T) {
 		return dx
 	})
 	same("pool gradient", a, b)
-	// im2col and col2im of 2 channels of 12×12, 5×5 filters.
-	g := convGeom{n: 1, c: 2, h: 12, w: 12, f: 1, kh: 5, kw: 5, oh: 8, ow: 8}
-	g.unrollOffsets()
-	img := randSlice[float32](rng, 2*144)
-	a, b = run(func() []float32 {
-		col := make([]float32, g.ckk()*g.ohw())
-		im2col(g, img, col, g.ohw())
-		return col
-	})
-	same("im2col", a, b)
-	col := randSlice[float32](rng, g.ckk()*g.ohw())
-	a, b = run(func() []float32 {
-		dx := randSlice[float32](rng, 2*144)
-		col2im(g, col, dx)
-		return dx
-	})
-	same("col2im", a, b)
+	// im2col and col2im, 5×5 filters: rows of 8 and 24 (the model's, each
+	// with a loop of its own) and 16 (the general loop).
+	for _, side := range []int{12, 28, 20} {
+		g := convGeom{n: 1, c: 2, h: side, w: side, f: 1, kh: 5, kw: 5, oh: side - 4, ow: side - 4}
+		g.unrollOffsets()
+		img := randSlice[float32](rng, 2*side*side)
+		a, b = run(func() []float32 {
+			col := make([]float32, g.ckk()*g.ohw())
+			im2col(g, img, col, g.ohw())
+			return col
+		})
+		same("im2col", a, b)
+		col := randSlice[float32](rng, g.ckk()*g.ohw())
+		a, b = run(func() []float32 {
+			dx := randSlice[float32](rng, 2*side*side)
+			col2im(g, col, dx)
+			return dx
+		})
+		same("col2im", a, b)
+	}
 	// Adam on 37 elements (a tail of 5).
 	w0, g0, m0, v0 := randSlice[float32](rng, 37), randSlice[float32](rng, 37), randSlice[float32](rng, 37), randSlice[float32](rng, 37)
 	for i := range v0 {

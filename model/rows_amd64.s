@@ -249,6 +249,50 @@ strow:
 	LEAQ    (R10)(SI*4), SI
 	MOVQ    R13, DI
 	MOVQ    oh+48(FP), CX
+	// Rows of 8 and 24 (the model's convolutions) have loops of their own.
+	CMPQ add+64(FP), $0
+	JNE  stadds
+	CMPQ R9, $1
+	JEQ  stc1
+	CMPQ R9, $3
+	JEQ  stc3
+	JMP  sty
+
+stc1:
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    AX, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     stc1
+	JMP     stnextrow
+
+stc3:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	ADDQ    AX, SI
+	ADDQ    $96, DI
+	DECQ    CX
+	JNZ     stc3
+	JMP     stnextrow
+
+stadds:
+	CMPQ R9, $1
+	JNE  sty
+
+sta1:
+	VMOVUPS (SI), Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ    AX, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     sta1
+	JMP     stnextrow
 
 sty:
 	MOVQ SI, R8
@@ -278,6 +322,8 @@ stnext:
 	ADDQ AX, SI
 	DECQ CX
 	JNZ  sty
+
+stnextrow:
 	ADDQ $4, R11
 	ADDQ BX, R13
 	DECQ R12

@@ -109,7 +109,10 @@ func (n *network) learnables() G.Nodes {
 func (n *network) fill(split Split, idx []int) {
 	switch x := n.xT.Data().(type) {
 	case []float32:
-		mnist.Normalize(x, split.Set, idx)
+		// The run's workers share the images out (each is loaded alone).
+		n.trunk.work.share(len(idx), 8, func(_, lo, hi int) {
+			mnist.Normalize(x[lo*mnist.Pixels:hi*mnist.Pixels], split.Set, idx[lo:hi])
+		})
 		clear(x[len(idx)*mnist.Pixels:])
 	case []float64:
 		if len(n.pixels) != len(x) {

@@ -274,7 +274,12 @@ func (op convGradWOp) Do(vals ...G.Value) (G.Value, error) {
 func convWeightGrad[T float](s *convState, x, dy, dw []T) {
 	ckk := s.ckk()
 	run := s.convRun()
-	cols := scratch[T](&s.runCols, (ckk+1)*run*s.ohw())
+	cols, fresh := scratchFresh[T](&s.runCols, (ckk+1)*run*s.ohw())
+	if fresh {
+		for j := range cols[ckk*run*s.ohw():] {
+			cols[ckk*run*s.ohw()+j] = 1 // the bias's row; im2col never writes it
+		}
+	}
 	dwb := scratch[T](&s.dwb, s.f*(ckk+1))
 	align := 4
 	if !gemmCutExact {
@@ -299,12 +304,6 @@ func convWeightGradCols[T float](s *convState, lo, hi int, x, dy, cols, dwb []T)
 		ns := min(run, s.n-s0)
 		for j := 0; j < ns; j++ {
 			im2colRows(s.convGeom, x[(s0+j)*chw:(s0+j+1)*chw], cols[j*ohw:], ld, lo, min(hi, ckk))
-		}
-		if hi > ckk {
-			ones := cols[ckk*ld : ckk*ld+ns*ohw]
-			for j := range ones {
-				ones[j] = 1
-			}
 		}
 		gemmNT(s.f, hi-lo, ohw, ns, dy[s0*s.f*ohw:], ohw, s.f*ohw, cols[lo*ld:], ld, ohw, dwb[lo:], ckk+1, s0 > 0)
 	}

@@ -34,7 +34,10 @@ func sgemmNN6x32(k, nt int, a *float32, ars, acs int, b *float32, ldb int, c *fl
 func sgemmNT2x4(k8, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask *int32)
 
 //go:noescape
-func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int)
+func sgemmNT4x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int, mq int)
+
+//go:noescape
+func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int, mp int)
 
 func b2i(b bool) int {
 	if b {
@@ -135,23 +138,30 @@ func sgemmNT(m, n, k, nb int, a []float32, lda, sa int, b []float32, ldb, sb int
 	// The AVX-512 kernel: 16 lanes, the tail's lanes in a bit mask.
 	wide := hasAVX512 && k >= 16
 	k16, kr16, mask16 := k/16, k%16, 1<<(k%16)-1
-	kernel := func(ns, nt int, a *float32, lda int, b *float32, c *float32, ldc, fa int) {
-		if wide {
-			sgemmNT2x4z(k16, kr16, ns, nt, a, lda, sa, b, ldb, sb, c, ldc, fa, mask16)
+	// rows runs the kernel for samples s0..s0+ns-1 and the nt column blocks
+	// from j0 on, into C' (row stride ldc2) at c2: the pairs of rows (on
+	// AVX-512 the quads in one call, then a last pair), then an odd last
+	// row with both of the kernel's rows aliasing it.
+	rows := func(s0, ns, j0, nt int, c2 []float32, ldc2, fa int) {
+		bj := &b[s0*sb+j0*ldb]
+		if wide && m >= 4 {
+			sgemmNT4x4z(k16, kr16, ns, nt, &a[s0*sa], lda, sa, bj, ldb, sb, &c2[0], ldc2, fa, mask16, m/4)
+		}
+		if i := m / 4 * 4; wide && m%4 >= 2 {
+			sgemmNT2x4z(k16, kr16, ns, nt, &a[s0*sa+i*lda], lda, sa, bj, ldb, sb, &c2[i*ldc2], ldc2, fa, mask16, 1)
+		}
+		for i := 0; i+2 <= m && !wide; i += 2 {
+			sgemmNT2x4(k8, kr, ns, nt, &a[s0*sa+i*lda], lda, sa, bj, ldb, sb, &c2[i*ldc2], ldc2, fa, &mask[0])
+		}
+		if m%2 == 0 {
 			return
 		}
-		sgemmNT2x4(k8, kr, ns, nt, a, lda, sa, b, ldb, sb, c, ldc, fa, &mask[0])
-	}
-	// rows runs the kernel for samples s0..s0+ns-1 and the nt column blocks
-	// from j0 on, into C' (row stride ldc2) at c2.
-	rows := func(s0, ns, j0, nt int, c2 []float32, ldc2, fa int) {
-		for i := 0; i+2 <= m; i += 2 {
-			kernel(ns, nt, &a[s0*sa+i*lda], lda, &b[s0*sb+j0*ldb], &c2[i*ldc2], ldc2, fa)
+		i := m - 1
+		if wide {
+			sgemmNT2x4z(k16, kr16, ns, nt, &a[s0*sa+i*lda], 0, sa, bj, ldb, sb, &c2[i*ldc2], 0, fa, mask16, 1)
+			return
 		}
-		if m%2 != 0 {
-			i := m - 1
-			kernel(ns, nt, &a[s0*sa+i*lda], 0, &b[s0*sb+j0*ldb], &c2[i*ldc2], 0, fa)
-		}
+		sgemmNT2x4(k8, kr, ns, nt, &a[s0*sa+i*lda], 0, sa, bj, ldb, sb, &c2[i*ldc2], 0, fa, &mask[0])
 	}
 	nt := n / 4
 	var tmp []float32

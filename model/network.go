@@ -36,11 +36,27 @@ type network struct {
 	// Input values, refilled in place for every batch.
 	xT, addendT, digitT, sumT *tensor.Dense
 	pixels                    []float32 // normalisation scratch for Float64 graphs
+	touched                   []byte    // touch's sums, one per worker, kept so that its loads stay
+}
+
+// touch reads a byte of every cache line of the images idx and returns
+// their sum: the batch's images lie scattered over the 47 MB training set,
+// and these loads, independent of each other, have the memory fetch them
+// all at once instead of one image after another as Normalize reads them.
+func touch(set *mnist.Set, idx []int) byte {
+	var s byte
+	for _, i := range idx {
+		img := set.Image(i)
+		for j := 0; j < len(img); j += 64 {
+			s += img[j]
+		}
+	}
+	return s
 }
 
 func newNetwork(dt tensor.Dtype, s sweep.Settings, batch int, p *Params, training, stockOps bool, work *workers) (*network, error) {
 	g := G.NewGraph()
-	n := &network{g: g, batch: batch, dt: dt}
+	n := &network{g: g, batch: batch, dt: dt, touched: make([]byte, work.n())}
 	n.xT = newDense(dt, batch, 1, mnist.Rows, mnist.Cols)
 	n.addendT = newDense(dt, batch, 10)
 	n.x = G.NewTensor(g, dt, 4, G.WithShape(n.xT.Shape()...), G.WithName("x"), G.WithValue(n.xT))
@@ -109,7 +125,11 @@ func (n *network) learnables() G.Nodes {
 func (n *network) fill(split Split, idx []int) {
 	switch x := n.xT.Data().(type) {
 	case []float32:
-		mnist.Normalize(x, split.Set, idx)
+		// The run's workers share the images out (each is loaded alone).
+		n.trunk.work.share(len(idx), 8, func(w, lo, hi int) {
+			n.touched[w] += touch(split.Set, idx[lo:hi])
+			mnist.Normalize(x[lo*mnist.Pixels:hi*mnist.Pixels], split.Set, idx[lo:hi])
+		})
 		clear(x[len(idx)*mnist.Pixels:])
 	case []float64:
 		if len(n.pixels) != len(x) {

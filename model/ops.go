@@ -59,12 +59,19 @@ func lowest[T float]() T {
 // scratch returns a slice of n elements of type T stored in *p, replacing it
 // when it is missing or too short.
 func scratch[T float](p *any, n int) []T {
+	s, _ := scratchFresh[T](p, n)
+	return s
+}
+
+// scratchFresh is scratch that also reports whether it allocated the
+// slice (so the caller can set up what stays fixed in it).
+func scratchFresh[T float](p *any, n int) ([]T, bool) {
 	if s, ok := (*p).([]T); ok && len(s) >= n {
-		return s[:n]
+		return s[:n], false
 	}
 	s := make([]T, n)
 	*p = s
-	return s
+	return s, true
 }
 
 // ownedDense returns the op-owned output d, first restoring its shape: a

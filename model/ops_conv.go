@@ -16,6 +16,21 @@ import (
 // outputs n×f×oh×ow.
 type convGeom struct {
 	n, c, h, w, f, kh, kw, oh, ow int
+	// offs[r] is where row r = (ci·kh+ky)·kw+kx of the unrolled image
+	// starts in the image: ci·h·w + ky·w + kx.
+	offs []int32
+}
+
+// unrollOffsets fills g.offs.
+func (g *convGeom) unrollOffsets() {
+	g.offs = make([]int32, 0, g.ckk())
+	for ci := 0; ci < g.c; ci++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				g.offs = append(g.offs, int32(ci*g.h*g.w+ky*g.w+kx))
+			}
+		}
+	}
 }
 
 func (g convGeom) inShape() tensor.Shape  { return tensor.Shape{g.n, g.c, g.h, g.w} }
@@ -37,7 +52,7 @@ type convState struct {
 	// holds the run's rows r side by side, and the last row is all ones),
 	// whose rows the workers share out; [dW | db] [f × ckk+1].
 	col, dcol          []any
-	runCols, dwb       any
+	runCols, dwb, wb   any // wb: the forward pass's [W | b] [f × ckk+1]
 	out, dx, dw, dbias *tensor.Dense
 }
 
@@ -61,6 +76,7 @@ func conv2d(x, w, b *G.Node, inputGrad bool, work *workers) (*G.Node, error) {
 	}
 	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], f: ws[0], kh: ws[2], kw: ws[3]}
 	g.oh, g.ow = g.h-g.kh+1, g.w-g.kw+1
+	g.unrollOffsets()
 	s := &convState{convGeom: g, dt: dt, inputGrad: inputGrad, work: work}
 	s.col, s.dcol = make([]any, work.n()), make([]any, work.n())
 	s.out = newDense(dt, g.outShape()...)
@@ -124,26 +140,32 @@ func (op convOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convForward shares the images out among the workers: each image's
-// output is computed as with one thread.
+// output is computed as with one thread. The bias rides in the product
+// as a last step of k (filters [W | b] by columns [cols; 1]): its FMA
+// b·1 + Σ rounds exactly as the sum plus the bias did.
 func convForward[T float](s *convState, x, w, b, y []T) {
+	ckk := s.ckk()
+	wb := scratch[T](&s.wb, s.f*(ckk+1))
+	for o := 0; o < s.f; o++ {
+		copy(wb[o*(ckk+1):], w[o*ckk:(o+1)*ckk])
+		wb[o*(ckk+1)+ckk] = b[o]
+	}
 	s.work.share(s.n, 1, func(wk, lo, hi int) {
-		convForwardImages(s, wk, lo, hi, x, w, b, y)
+		convForwardImages(s, wk, lo, hi, x, wb, y)
 	})
 }
 
-func convForwardImages[T float](s *convState, wk, lo, hi int, x, w, b, y []T) {
+func convForwardImages[T float](s *convState, wk, lo, hi int, x, wb, y []T) {
 	ckk, ohw, chw := s.ckk(), s.ohw(), s.c*s.h*s.w
-	col := scratch[T](&s.col[wk], ckk*ohw)
+	col, fresh := scratchFresh[T](&s.col[wk], (ckk+1)*ohw)
+	if fresh {
+		for j := range col[ckk*ohw:] {
+			col[ckk*ohw+j] = 1 // the bias's row; im2col never writes it
+		}
+	}
 	for i := lo; i < hi; i++ {
 		im2col(s.convGeom, x[i*chw:(i+1)*chw], col, ohw)
-		yi := y[i*s.f*ohw : (i+1)*s.f*ohw]
-		gemmNN(s.f, ohw, ckk, w, ckk, 1, col, ohw, yi, ohw, false)
-		for o := 0; o < s.f; o++ {
-			row, bo := yi[o*ohw:(o+1)*ohw], b[o]
-			for j := range row {
-				row[j] += bo
-			}
-		}
+		gemmNN(s.f, ohw, ckk+1, wb, ckk+1, 1, col, ohw, y[i*s.f*ohw:(i+1)*s.f*ohw], ohw, false)
 	}
 }
 
@@ -155,6 +177,9 @@ func im2col[T float](g convGeom, x, col []T, ld int) {
 
 // im2colRows is im2col for rows r0 ≤ r < r1 of the columns alone.
 func im2colRows[T float](g convGeom, x, col []T, ld, r0, r1 int) {
+	if r0 >= r1 || im2colAsm(x, col[r0*ld:], ld, g.offs[r0:r1], g.w, g.oh, g.ow) {
+		return
+	}
 	if x32, ok := any(x).([]float32); ok { // one type switch per image, not per row
 		im2colT(g, x32, any(col).([]float32), ld, r0, r1, copyRows32)
 		return
@@ -182,6 +207,10 @@ func im2colT[T float](g convGeom, x, col []T, ld, r0, r1 int, copyRows func(dst 
 // col2im adds the columns col [c·kh·kw × oh·ow] back into one image's
 // gradient dx [c,h,w] (which it zeroes first): the transpose of im2col.
 func col2im[T float](g convGeom, col, dx []T) {
+	clear(dx)
+	if col2imAsm(dx, col, g.offs, g.w, g.oh, g.ow) {
+		return
+	}
 	if c32, ok := any(col).([]float32); ok {
 		col2imT(g, c32, any(dx).([]float32), addRows32)
 		return
@@ -190,7 +219,6 @@ func col2im[T float](g convGeom, col, dx []T) {
 }
 
 func col2imT[T float](g convGeom, col, dx []T, addRows func(dst []T, ds int, src []T, ss, rows, width int)) {
-	clear(dx)
 	ohw := g.ohw()
 	r := 0
 	for ci := 0; ci < g.c; ci++ {
@@ -246,7 +274,12 @@ func (op convGradWOp) Do(vals ...G.Value) (G.Value, error) {
 func convWeightGrad[T float](s *convState, x, dy, dw []T) {
 	ckk := s.ckk()
 	run := s.convRun()
-	cols := scratch[T](&s.runCols, (ckk+1)*run*s.ohw())
+	cols, fresh := scratchFresh[T](&s.runCols, (ckk+1)*run*s.ohw())
+	if fresh {
+		for j := range cols[ckk*run*s.ohw():] {
+			cols[ckk*run*s.ohw()+j] = 1 // the bias's row; im2col never writes it
+		}
+	}
 	dwb := scratch[T](&s.dwb, s.f*(ckk+1))
 	align := 4
 	if !gemmCutExact {
@@ -271,12 +304,6 @@ func convWeightGradCols[T float](s *convState, lo, hi int, x, dy, cols, dwb []T)
 		ns := min(run, s.n-s0)
 		for j := 0; j < ns; j++ {
 			im2colRows(s.convGeom, x[(s0+j)*chw:(s0+j+1)*chw], cols[j*ohw:], ld, lo, min(hi, ckk))
-		}
-		if hi > ckk {
-			ones := cols[ckk*ld : ckk*ld+ns*ohw]
-			for j := range ones {
-				ones[j] = 1
-			}
 		}
 		gemmNT(s.f, hi-lo, ohw, ns, dy[s0*s.f*ohw:], ohw, s.f*ohw, cols[lo*ld:], ld, ohw, dwb[lo:], ckk+1, s0 > 0)
 	}

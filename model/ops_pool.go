@@ -232,8 +232,13 @@ func poolBackwardPlanes[T float](s *poolState, planes int, dy, dx []T, win []int
 // branch: each window adds dY times 1 (0 when ReLU zeroed the output) at
 // the winner's place (the window's first when there is none).
 func pool2Backward[T float](s *poolState, planes int, dy, dx []T, win []int32) {
-	clear(dx)
 	w, oh, ow := s.w, s.oh, s.ow
+	// Without leftover rows or columns: the AVX kernel, which writes every
+	// input's gradient at once (no clearing first).
+	if s.h == 2*oh && w == 2*ow && pool2BackAsm(dy, dx, win, ow, planes*oh) {
+		return
+	}
+	clear(dx)
 	hw, ohw := s.h*w, oh*ow
 	place := [8]int{0, 0, 1, w, w + 1} // by code+1
 	scale := [8]T{0, 1, 1, 1, 1}

@@ -27,6 +27,9 @@ func blockCopy(dst *float32, ds int, src *float32, ss int, rows, w8 int)
 func pool2F32(x *float32, w int, y *float32, win *int32, ow, rows int)
 
 //go:noescape
+func pool2B32(dy *float32, win *int32, dx *float32, w, ow, rows int)
+
+//go:noescape
 func blockAdd(dst *float32, ds int, src *float32, ss int, rows, w8 int)
 
 func detectAVX2FMA() bool {
@@ -116,12 +119,95 @@ func addRows32(dst []float32, ds int, src []float32, ss, rows, width int) {
 // (their input rows, 2·ow wide, in pairs from x) with the AVX kernel when
 // it applies, and reports whether it did.
 func pool2Asm[T float](x, y []T, win []int32, ow, rows int) bool {
-	x32, ok := any(x).([]float32)
+	x32, y32, ok := pool2Fits(x, y, win, ow, rows)
+	if ok {
+		pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
+	}
+	return ok
+}
+
+// pool2Fits says whether the pooling kernels apply to rows output rows of
+// ow (in y and win) from their 4·rows·ow inputs (in x), and checks the
+// bounds.
+func pool2Fits[T float](x, y []T, win []int32, ow, rows int) (x32, y32 []float32, ok bool) {
+	x32, ok = any(x).([]float32)
 	if !ok || !hasAVX2FMA || ow%4 != 0 || rows == 0 || ow == 0 {
+		return nil, nil, false
+	}
+	y32 = any(y).([]float32)
+	_, _, _ = x32[4*rows*ow-1], y32[rows*ow-1], win[rows*ow-1] // the bounds checks
+	return x32, y32, true
+}
+
+//go:noescape
+func adamF32(w, grad, m, v *float32, n8 int, p *[8]float32)
+
+// adamAsm runs adamUpdate's float32 elements with the AVX kernel where it
+// applies (the last 1–7 through a block of 8 on the stack, so that every
+// element gets the kernel's arithmetic wherever a worker's share ends) and
+// returns how many it did (all same-length slices).
+func adamAsm[T float](w, g, m, v []T, p *adamParams[T]) int {
+	w32, ok := any(w).([]float32)
+	if !ok || !hasAVX2FMA || len(w) == 0 {
+		return 0
+	}
+	g32, m32, v32 := any(g).([]float32), any(m).([]float32), any(v).([]float32)
+	p32 := (*[8]float32)(any(p).(*adamParams[float32]))
+	n8 := len(w) / 8
+	if n8 > 0 {
+		_, _, _ = g32[8*n8-1], m32[8*n8-1], v32[8*n8-1] // the bounds checks
+		adamF32(&w32[0], &g32[0], &m32[0], &v32[0], n8, p32)
+	}
+	if r := 8 * n8; r < len(w) {
+		var t [4][8]float32
+		copy(t[0][:], w32[r:])
+		copy(t[1][:], g32[r:])
+		copy(t[2][:], m32[r:])
+		copy(t[3][:], v32[r:])
+		adamF32(&t[0][0], &t[1][0], &t[2][0], &t[3][0], 1, p32)
+		copy(w32[r:], t[0][:])
+		copy(g32[r:], t[1][:])
+		copy(m32[r:], t[2][:])
+		copy(v32[r:], t[3][:])
+	}
+	return len(w)
+}
+
+//go:noescape
+func stridedF32(img *float32, offs *int32, rows int, col *float32, ld, w, oh, ow8, add int)
+
+// im2colAsm copies, for each r < len(offs), the oh rows of ow elements at
+// x[offs[r]:] (row stride w) into col[r*ld:] (row stride ow), with the AVX
+// kernel where it applies, and reports whether it did. offs ascends.
+func im2colAsm[T float](x, col []T, ld int, offs []int32, w, oh, ow int) bool {
+	return stridedAsm(x, col, ld, offs, w, oh, ow, 0)
+}
+
+// col2imAsm adds, for each r < len(offs) in turn, the oh·ow elements at
+// col[r*oh*ow:] to the oh rows of ow at dx[offs[r]:] (row stride w), with
+// the AVX kernel where it applies, and reports whether it did.
+func col2imAsm[T float](dx, col []T, offs []int32, w, oh, ow int) bool {
+	return stridedAsm(dx, col, oh*ow, offs, w, oh, ow, 1)
+}
+
+func stridedAsm[T float](img, col []T, ld int, offs []int32, w, oh, ow, add int) bool {
+	i32, ok := any(img).([]float32)
+	if !ok || !hasAVX2FMA || ow%8 != 0 || len(offs) == 0 || oh == 0 || ow == 0 {
 		return false
 	}
-	y32 := any(y).([]float32)
-	_, _, _ = x32[4*rows*ow-1], y32[rows*ow-1], win[rows*ow-1] // the bounds checks
-	pool2F32(&x32[0], 2*ow, &y32[0], &win[0], ow, rows)
+	c32 := any(col).([]float32)
+	_, _ = i32[int(offs[len(offs)-1])+(oh-1)*w+ow-1], c32[(len(offs)-1)*ld+oh*ow-1] // the bounds checks
+	stridedF32(&i32[0], &offs[0], len(offs), &c32[0], ld, w, oh, ow/8, add)
 	return true
+}
+
+// pool2BackAsm runs the gradient of pool2Asm's max-pool (rows output rows
+// of ow) with the AVX kernel when it applies, writing all of dx, and
+// reports whether it did.
+func pool2BackAsm[T float](dy, dx []T, win []int32, ow, rows int) bool {
+	dx32, dy32, ok := pool2Fits(dx, dy, win, ow, rows)
+	if ok {
+		pool2B32(&dy32[0], &win[0], &dx32[0], 2*ow, ow, rows)
+	}
+	return ok
 }

@@ -13,14 +13,16 @@ import (
 // newSolver makes the optimiser the settings ask for: Adam or SGD with
 // momentum at a fixed rate, with weight decay when set. stockOps uses
 // gorgonia's own AdamSolver, for comparison.
-func newSolver(s sweep.Settings, stockOps bool) G.Solver {
+func newSolver(s sweep.Settings, stockOps bool, work *workers) G.Solver {
 	var solver G.Solver
 	switch {
 	case s.Optimizer == sweep.OptimizerAdam && stockOps:
 		solver = G.NewAdamSolver(G.WithLearnRate(s.LR))
 	case s.Optimizer == sweep.OptimizerAdam:
 		// gorgonia's Adam, bit for bit, in one pass per tensor.
-		solver = newAdamSolver(s.LR)
+		a := newAdamSolver(s.LR)
+		a.work = work
+		solver = a
 	case stockOps:
 		solver = G.NewMomentum(G.WithLearnRate(s.LR), G.WithMomentum(s.Momentum))
 	default:
@@ -39,11 +41,15 @@ func newSolver(s sweep.Settings, stockOps bool) G.Solver {
 // tensor, without the eight clones and fifteen passes gorgonia's Step makes
 // per parameter. It performs the same operations in the same order with the
 // same rounding, so the weights it produces are bit-identical to
-// gorgonia's (TestAdamMatchesGorgonia).
+// gorgonia's (TestAdamMatchesGorgonia), except that the float32 kernel of
+// the default amd64 build flushes subnormal values (below 2⁻¹²⁶) to zero:
+// see adamF32.
 type adamSolver struct {
 	eta, eps, beta1, beta2 float64
 	iter                   int
-	m, v                   []any // per parameter: running mean and variance, []float32 or []float64
+	m, v                   []any    // per parameter: running mean and variance, []float32 or []float64
+	work                   *workers // the run's workers (nil: one)
+	segs                   []adamSeg
 }
 
 func newAdamSolver(lr float64) *adamSolver {
@@ -51,7 +57,9 @@ func newAdamSolver(lr float64) *adamSolver {
 	return &adamSolver{eta: lr, eps: 1e-8, beta1: 0.9, beta2: 0.999}
 }
 
-// Step applies one update to every parameter and zeroes its gradient.
+// Step applies one update to every parameter and zeroes its gradient. The
+// run's workers share the elements out (all parameters end to end): each
+// element is updated on its own, so who updates it changes no bit.
 func (s *adamSolver) Step(model []G.ValueGrad) error {
 	if s.m == nil {
 		s.m, s.v = make([]any, len(model)), make([]any, len(model))
@@ -62,27 +70,61 @@ func (s *adamSolver) Step(model []G.ValueGrad) error {
 	s.iter++
 	c1 := 1 - math.Pow(s.beta1, float64(s.iter))
 	c2 := 1 - math.Pow(s.beta2, float64(s.iter))
+	s.segs = s.segs[:0]
+	total := 0
 	for i, n := range model {
 		w, g, err := weightGrad("adam", i, n)
 		if err != nil {
 			return err
 		}
+		size := w.Shape().TotalSize()
+		seg := adamSeg{off: total, n: size}
 		switch w.Dtype() {
 		case tensor.Float32:
-			adamUpdate(w.Float32s(), g.Float32s(), scratch[float32](&s.m[i], w.Shape().TotalSize()),
-				scratch[float32](&s.v[i], w.Shape().TotalSize()),
-				float32(s.beta1), float32(s.beta2), float32(1)-float32(s.beta1), float32(1)-float32(s.beta2),
-				float32(1)/float32(c1), float32(1)/float32(c2), float32(s.eps), -float32(s.eta))
+			seg.w, seg.g = w.Float32s(), g.Float32s()
+			seg.m, seg.v = scratch[float32](&s.m[i], size), scratch[float32](&s.v[i], size)
 		case tensor.Float64:
-			adamUpdate(w.Float64s(), g.Float64s(), scratch[float64](&s.m[i], w.Shape().TotalSize()),
-				scratch[float64](&s.v[i], w.Shape().TotalSize()),
-				s.beta1, s.beta2, 1-s.beta1, 1-s.beta2, 1/c1, 1/c2, s.eps, -s.eta)
+			seg.w, seg.g = w.Float64s(), g.Float64s()
+			seg.m, seg.v = scratch[float64](&s.m[i], size), scratch[float64](&s.v[i], size)
 		default:
 			return fmt.Errorf("adam: parameter %d has dtype %v", i, w.Dtype())
 		}
+		s.segs = append(s.segs, seg)
+		total += size
 	}
+	p32 := adamParams[float32]{float32(s.beta1), float32(s.beta2), float32(1) - float32(s.beta1), float32(1) - float32(s.beta2),
+		float32(1) / float32(c1), float32(1) / float32(c2), float32(s.eps), -float32(s.eta)}
+	p64 := adamParams[float64]{s.beta1, s.beta2, 1 - s.beta1, 1 - s.beta2, 1 / c1, 1 / c2, s.eps, -s.eta}
+	s.work.share(total, adamBlock, func(_, lo, hi int) {
+		for _, seg := range s.segs {
+			a, b := max(lo, seg.off)-seg.off, min(hi, seg.off+seg.n)-seg.off
+			if a >= b {
+				continue
+			}
+			switch w := seg.w.(type) {
+			case []float32:
+				adamUpdate(w[a:b], seg.g.([]float32)[a:b], seg.m.([]float32)[a:b], seg.v.([]float32)[a:b], &p32)
+			case []float64:
+				adamUpdate(w[a:b], seg.g.([]float64)[a:b], seg.m.([]float64)[a:b], seg.v.([]float64)[a:b], &p64)
+			}
+		}
+	})
 	return nil
 }
+
+// adamBlock is the smallest share of Adam's elements a worker takes.
+const adamBlock = 2048
+
+// adamSeg is one parameter's place in Step's shared range [off, off+n)
+// and its slices ([]float32 or []float64).
+type adamSeg struct {
+	w, g, m, v any
+	off, n     int
+}
+
+// adamParams are β1, β2, 1−β1, 1−β2, c1, c2, ε, −η in that order (the
+// layout adamF32 reads).
+type adamParams[T float] [8]T
 
 // adamUpdate mirrors gorgonia's AdamSolver.Step operation by operation:
 //
@@ -91,9 +133,13 @@ func (s *adamSolver) Step(model []G.ValueGrad) error {
 //
 // Each intermediate is rounded to T, as gorgonia's tensor operations round
 // them (the explicit conversions forbid fusing a product into an FMA).
-func adamUpdate[T float](w, g, m, v []T, beta1, beta2, omb1, omb2, c1, c2, eps, negEta T) {
+// float32 runs 8 lanes at a time where the CPU can (adamF32, the same
+// operations), the rest here.
+func adamUpdate[T float](w, g, m, v []T, p *adamParams[T]) {
 	m, v, g = m[:len(w)], v[:len(w)], g[:len(w)]
-	for i := range w {
+	done := adamAsm(w, g, m, v, p)
+	beta1, beta2, omb1, omb2, c1, c2, eps, negEta := p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
+	for i := done; i < len(w); i++ {
 		gi := g[i]
 		t1 := T(gi*omb1) + T(m[i]*beta1)
 		gg := T(T(gi*gi)*omb2) + T(v[i]*beta2)

@@ -289,7 +289,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	}
 	t.trainVM = G.NewTapeMachine(t.train.g, vmOpts...)
 	t.evalVM = G.NewTapeMachine(t.eval.g)
-	t.solver = newSolver(s, cfg.stockOps)
+	t.solver = newSolver(s, cfg.stockOps, t.work)
 	t.valGrads = G.NodesToValueGrads(t.learn)
 	return t, nil
 }

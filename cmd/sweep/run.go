@@ -330,19 +330,25 @@ func (r *runner) allIDs() []string {
 	return slices.Clone(r.ids)
 }
 
+// sweepNames lists the names of this process's sweeps that match, sorted,
+// so that every process visits them in the same order.
+func (r *runner) sweepNames(match func(*sweep.Sweep) bool) []string {
+	var names []string
+	for name, sw := range r.sweeps {
+		if match(sw) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // grow asks each tpe sweep that has fewer configurations than its trials
 // for the next one (search.Next over what the database holds, under the
 // database's lock) and adds its runs to this process's; it reports whether
 // any were made.
 func (r *runner) grow(ctx context.Context) bool {
-	names := make([]string, 0, len(r.sweeps))
-	for name, sw := range r.sweeps {
-		if sw.Search != nil {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range r.sweepNames(func(sw *sweep.Sweep) bool { return sw.Search != nil }) {
 		sw := r.sweeps[name]
 		var seen []string
 		added, err := r.db.AddRuns(ctx, name, func(existing []sweep.RunResult) ([]sweep.RunSpec, error) {
@@ -642,14 +648,7 @@ func (rr *runRecorder) prune(epoch int) error {
 // will arrive (search.Promotable, final) and reports true so they resume;
 // if none is, it prunes every paused configuration and reports false.
 func (r *runner) finishPruning(ctx context.Context) bool {
-	names := make([]string, 0, len(r.sweeps))
-	for name, sw := range r.sweeps {
-		if sw.Prune != nil {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range r.sweepNames(func(sw *sweep.Sweep) bool { return sw.Prune != nil }) {
 		sw := r.sweeps[name]
 		f := sweep.RunFilter{Sweep: name}
 		runs, err := r.db.Runs(ctx, f)

@@ -6,8 +6,8 @@ import (
 )
 
 // Importer is what `sweep copy` needs of a database besides Store: every
-// sweep, run and epoch exactly as stored, and a way to insert them as they
-// are. Both backends (store for SQLite, postgres for PostgreSQL)
+// sweep, run, epoch and checkpoint exactly as stored, and a way to insert
+// them as they are. Both backends (store for SQLite, postgres for PostgreSQL)
 // implement it.
 type Importer interface {
 	// Dump returns everything the database holds, in one consistent
@@ -15,32 +15,46 @@ type Importer interface {
 	// epochs by run (in that order), epoch, train before test.
 	Dump(ctx context.Context) (Dump, error)
 
-	// Import inserts d's sweeps and runs, in d's order, with their state
-	// and epochs, in one transaction, and says what it changed. It is
-	// idempotent by run id: a run the database does not have is inserted;
-	// a run it has is left alone unless it is done in d and not done here,
-	// in which case its state and epochs are replaced by d's; a run that
-	// is done here keeps its results. A sweep the database does not have
+	// Import inserts d's sweeps and runs, in d's order, with their state,
+	// epochs and checkpoints, in one transaction, and says what it
+	// changed. It is idempotent by run id: a run the database does not
+	// have is inserted; a run it has is left alone unless it is finished
+	// (done or pruned) in d and not here, in which case its state, epochs
+	// and checkpoint are replaced by d's; a run finished here keeps its
+	// results. A sweep the database does not have
 	// is inserted; one it has keeps its row.
 	Import(ctx context.Context, d Dump) (ImportStats, error)
 }
 
 // Dump is a database's contents, as stored.
 type Dump struct {
-	Sweeps []SweepRecord
-	Runs   []RunRecord
-	Epochs []EpochRecord
+	Sweeps      []SweepRecord
+	Runs        []RunRecord
+	Epochs      []EpochRecord
+	Checkpoints []CheckpointRecord // in the runs' order
+}
+
+// CheckpointRecord is one row of the checkpoints table: a run's latest
+// checkpoint (its trained weights when it is done).
+type CheckpointRecord struct {
+	RunID    string
+	Epoch    int
+	Data     []byte
+	Recorded time.Time
 }
 
 // SweepRecord is one row of the sweeps table.
 type SweepRecord struct {
 	Name, Description, File, Source, Hash string
 	Reference                             *Reference // nil if none
+	Search                                *Search    // a tpe sweep's search; nil if none
+	Prune                                 *Prune     // nil if none
 	Created, Updated                      time.Time
 }
 
-// RunRecord is one run with its whole state. Times are zero and strings
-// empty when NULL; LeaseSeconds is NaN when NULL.
+// RunRecord is one run with its whole state (Spec.Trial included). Times
+// are zero, strings empty and HoldEpoch 0 when NULL; LeaseSeconds is NaN
+// when NULL.
 type RunRecord struct {
 	Spec         RunSpec
 	ConfigKey    string
@@ -56,6 +70,8 @@ type RunRecord struct {
 	Started      time.Time
 	Finished     time.Time
 	Error        string
+	ReusedFrom   string
+	HoldEpoch    int
 }
 
 // EpochRecord is one row of the epochs table. NaN metrics, seconds and
@@ -74,6 +90,8 @@ type EpochRecord struct {
 type ImportStats struct {
 	Sweeps   int // sweeps inserted
 	Runs     int // runs inserted
-	Replaced int // runs not done here replaced by a done run of the dump
+	Replaced int // runs not finished here replaced by a finished run of the dump
 	Epochs   int // epoch rows written
+
+	Checkpoints int // checkpoints written
 }

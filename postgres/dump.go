@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sweep/store/schema"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,30 +14,35 @@ import (
 // runStateColumns are the columns of a run besides its id, sweep, config
 // key and settings, in RunRecord's order.
 const runStateColumns = `status, attempts, epochs_done, owner, host, version,
-	lease_seconds, lease_expires, created_at, started_at, finished_at, error`
+	lease_seconds, lease_expires, created_at, started_at, finished_at, error,
+	trial, reused_from, hold_epoch`
 
-// Dump returns every sweep, run and epoch as stored, in one snapshot
-// (sweep.Importer).
+// Dump returns every sweep, run, epoch and checkpoint as stored, in one
+// snapshot (sweep.Importer).
 func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 	var d sweep.Dump
 	err := db.read(ctx, func(tx pgx.Tx) error {
 		d = sweep.Dump{}
 		rows, err := tx.Query(ctx, `
 			SELECT name, description, file, source, hash, ref_label, ref_epoch,
-				ref_digit_accuracy, ref_sum_r2, created_at, updated_at
+				ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at
 			FROM sweeps ORDER BY name COLLATE "C"`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var s sweep.SweepRecord
-			var label, created, updated *string
+			var label, search, prune, created, updated *string
 			var epoch *int64
 			var acc, r2 *float64
 			if err := rows.Scan(&s.Name, &s.Description, &s.File, &s.Source, &s.Hash,
-				&label, &epoch, &acc, &r2, &created, &updated); err != nil {
+				&label, &epoch, &acc, &r2, &search, &prune, &created, &updated); err != nil {
 				rows.Close()
 				return err
+			}
+			if s.Search, s.Prune, err = schema.DecodeAdaptive(str(search), str(prune)); err != nil {
+				rows.Close()
+				return fmt.Errorf("sweep %q: %w", s.Name, err)
 			}
 			if label != nil {
 				s.Reference = &sweep.Reference{Label: *label, DigitAccuracy: floatOrNaN(acc), SumR2: floatOrNaN(r2)}
@@ -66,19 +72,25 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 		for rows.Next() {
 			var r sweep.RunRecord
 			var status string
-			var attempts, epochsDone int64
-			var owner, host, version, expires, created, started, finished, errText *string
+			var attempts, epochsDone, trial int64
+			var hold *int64
+			var owner, host, version, expires, created, started, finished, errText, reused *string
 			var leaseSeconds *float64
 			dest, storeSettings := sweep.ScanSettings()
 			if err := rows.Scan(append(append([]any{&r.Spec.ID, &r.Spec.Sweep, &r.ConfigKey}, dest...),
 				&status, &attempts, &epochsDone, &owner, &host, &version,
-				&leaseSeconds, &expires, &created, &started, &finished, &errText)...); err != nil {
+				&leaseSeconds, &expires, &created, &started, &finished, &errText,
+				&trial, &reused, &hold)...); err != nil {
 				rows.Close()
 				return err
 			}
 			storeSettings(&r.Spec.Settings)
 			r.Status, r.Attempts, r.EpochsDone = sweep.Status(status), int(attempts), int(epochsDone)
 			r.Owner, r.Host, r.Version, r.Error = str(owner), str(host), str(version), str(errText)
+			r.Spec.Trial, r.ReusedFrom = int(trial), str(reused)
+			if hold != nil {
+				r.HoldEpoch = int(*hold)
+			}
 			r.LeaseSeconds = floatOrNaN(leaseSeconds)
 			var terr error
 			if r.LeaseExpires, terr = parseTime(expires); terr == nil {
@@ -131,6 +143,31 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 			}
 			d.Epochs = append(d.Epochs, e)
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+
+		rows, err = tx.Query(ctx, `
+			SELECT c.run_id, c.epoch, c.data, c.recorded_at
+			FROM checkpoints c JOIN runs r ON r.id = c.run_id
+			ORDER BY r.seq`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c sweep.CheckpointRecord
+			var epoch int64
+			var recorded *string
+			if err := rows.Scan(&c.RunID, &epoch, &c.Data, &recorded); err != nil {
+				return err
+			}
+			c.Epoch = int(epoch)
+			if c.Recorded, err = parseTime(recorded); err != nil {
+				return err
+			}
+			d.Checkpoints = append(d.Checkpoints, c)
+		}
 		return rows.Err()
 	})
 	if err != nil {
@@ -139,10 +176,11 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 	return d, nil
 }
 
-// Import inserts d's sweeps, runs and epochs as they are, in one
-// transaction (sweep.Importer). A run is inserted when the database does
-// not have it and replaced, with its epochs, when it is done in d and not
-// done here; otherwise it is left alone.
+// Import inserts d's sweeps, runs, epochs and checkpoints as they are, in
+// one transaction (sweep.Importer). A run is inserted when the database
+// does not have it and replaced, with its epochs and checkpoint, when it
+// is finished (done or pruned) in d and not here; otherwise it is left
+// alone.
 func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, error) {
 	var st sweep.ImportStats
 	err := db.write(ctx, func(tx pgx.Tx) error {
@@ -153,12 +191,16 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			if ref := s.Reference; ref != nil {
 				label, epoch, acc, r2 = ref.Label, int64(ref.Epoch), nullFloat(ref.DigitAccuracy), nullFloat(ref.SumR2)
 			}
+			search, prune, err := schema.EncodeAdaptive(s.Search, s.Prune)
+			if err != nil {
+				return fmt.Errorf("sweep %q: %w", s.Name, err)
+			}
 			b.Queue(`
 				INSERT INTO sweeps (name, description, file, source, hash, ref_label, ref_epoch,
-					ref_digit_accuracy, ref_sum_r2, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+					ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 				ON CONFLICT (name) DO NOTHING`,
-				s.Name, s.Description, s.File, s.Source, s.Hash, label, epoch, acc, r2,
+				s.Name, s.Description, s.File, s.Source, s.Hash, label, epoch, acc, r2, search, prune,
 				formatTime(s.Created), formatTime(s.Updated))
 		}
 		if b.Len() > 0 {
@@ -201,11 +243,10 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 		nSettings := len(sweep.SettingDefs())
 		insert := `
 			INSERT INTO runs (id, sweep, config_key, ` + sweep.SettingColumns("", "seed") + `, ` + runStateColumns + `)
-			VALUES (` + placeholders(1, 3+nSettings+12) + `)`
+			VALUES (` + placeholders(1, 3+nSettings+15) + `)`
 		var set []string
-		for i, c := range []string{"status", "attempts", "epochs_done", "owner", "host", "version",
-			"lease_seconds", "lease_expires", "created_at", "started_at", "finished_at", "error"} {
-			set = append(set, fmt.Sprintf("%s = $%d", c, 2+i))
+		for i, c := range strings.Split(runStateColumns, ",") {
+			set = append(set, fmt.Sprintf("%s = $%d", strings.TrimSpace(c), 2+i))
 		}
 		replace := `UPDATE runs SET ` + strings.Join(set, ", ") + ` WHERE id = $1`
 		take := map[string]bool{}
@@ -215,16 +256,18 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			state := []any{string(r.Status), int64(r.Attempts), int64(r.EpochsDone),
 				nullString(r.Owner), nullString(r.Host), nullString(r.Version),
 				nullFloat(r.LeaseSeconds), nullTime(r.LeaseExpires), formatTime(r.Created),
-				nullTime(r.Started), nullTime(r.Finished), nullString(r.Error)}
+				nullTime(r.Started), nullTime(r.Finished), nullString(r.Error),
+				int64(r.Spec.Trial), nullString(r.ReusedFrom), nullInt(r.HoldEpoch)}
 			old, ok := have[r.Spec.ID]
 			switch {
 			case !ok:
 				args := append([]any{r.Spec.ID, r.Spec.Sweep, r.ConfigKey}, r.Spec.Settings.ColumnValues()...)
 				b.Queue(insert, append(args, state...)...)
 				st.Runs++
-			case r.Status == sweep.StatusDone && old != sweep.StatusDone:
+			case r.Status.Finished() && !old.Finished():
 				b.Queue(`DELETE FROM epochs WHERE run_id = $1`, r.Spec.ID)
-				what = append(what, "run "+r.Spec.ID)
+				b.Queue(`DELETE FROM checkpoints WHERE run_id = $1`, r.Spec.ID)
+				what = append(what, "run "+r.Spec.ID, "run "+r.Spec.ID)
 				b.Queue(replace, append([]any{r.Spec.ID}, state...)...)
 				st.Replaced++
 			default:
@@ -244,6 +287,18 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 				int64(m.Samples), nullFloat(e.Seconds), nullFloat(e.SamplesPerSec), formatTime(e.Recorded))
 			what = append(what, fmt.Sprintf("epoch %d %s of run %s", e.Epoch, e.Split, e.RunID))
 			st.Epochs++
+		}
+		for _, c := range d.Checkpoints {
+			if !take[c.RunID] {
+				continue
+			}
+			b.Queue(`
+				INSERT INTO checkpoints (run_id, epoch, data, recorded_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (run_id) DO UPDATE SET epoch = excluded.epoch, data = excluded.data,
+					recorded_at = excluded.recorded_at`,
+				c.RunID, int64(c.Epoch), c.Data, formatTime(c.Recorded))
+			what = append(what, "checkpoint of run "+c.RunID)
+			st.Checkpoints++
 		}
 		return sendBatch(ctx, tx, b, func(i int) string { return what[i] })
 	})

@@ -279,3 +279,11 @@ func str(s *string) string {
 // it records; tests use it to expire leases without sleeping. Call it
 // before the database is in use.
 func (db *DB) SetClock(now func() time.Time) { db.now = now }
+
+// nullInt stores 0 as NULL.
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return int64(n)
+}

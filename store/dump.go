@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sweep/store/schema"
 	"time"
 
 	"sweep"
@@ -17,21 +18,22 @@ var _ sweep.Importer = (*DB)(nil)
 // runStateColumns are the columns of a run besides its id, sweep, config
 // key and settings, in sweep.RunRecord's order.
 const runStateColumns = `status, attempts, epochs_done, owner, host, version,
-	lease_seconds, lease_expires, created_at, started_at, finished_at, error`
+	lease_seconds, lease_expires, created_at, started_at, finished_at, error,
+	trial, reused_from, hold_epoch`
 
 const epochColumns = `run_id, epoch, split, nll, accuracy, mse, r2,
 	sum_accuracy, sum_nll, sum_pred_std, samples, seconds, samples_per_sec, recorded_at`
 
-// Dump returns every sweep, run and epoch as stored, in one snapshot
-// (sweep.Importer): runs in rowid order, epochs by run, epoch, train
-// before test.
+// Dump returns every sweep, run, epoch and checkpoint as stored, in one
+// snapshot (sweep.Importer): runs in rowid order, epochs by run, epoch,
+// train before test, checkpoints by run.
 func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 	var d sweep.Dump
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		d = sweep.Dump{}
 		rows, err := tx.QueryContext(ctx, `
 			SELECT name, description, file, source, hash, ref_label, ref_epoch,
-				ref_digit_accuracy, ref_sum_r2, created_at, updated_at
+				ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at
 			FROM sweeps ORDER BY name`)
 		if err != nil {
 			return err
@@ -39,12 +41,15 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var s sweep.SweepRecord
-			var label, created, updated sql.NullString
+			var label, search, prune, created, updated sql.NullString
 			var epoch sql.NullInt64
 			var acc, r2 sql.NullFloat64
 			if err := rows.Scan(&s.Name, &s.Description, &s.File, &s.Source, &s.Hash,
-				&label, &epoch, &acc, &r2, &created, &updated); err != nil {
+				&label, &epoch, &acc, &r2, &search, &prune, &created, &updated); err != nil {
 				return err
+			}
+			if s.Search, s.Prune, err = schema.DecodeAdaptive(search.String, prune.String); err != nil {
+				return fmt.Errorf("sweep %q: %w", s.Name, err)
 			}
 			if label.Valid {
 				s.Reference = &sweep.Reference{Label: label.String, Epoch: int(epoch.Int64),
@@ -73,17 +78,20 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 		for rows.Next() {
 			var r sweep.RunRecord
 			var status string
-			var owner, host, version, expires, created, started, finished, errText sql.NullString
+			var owner, host, version, expires, created, started, finished, errText, reused sql.NullString
 			var leaseSeconds sql.NullFloat64
+			var hold sql.NullInt64
 			dest, storeSettings := sweep.ScanSettings()
 			if err := rows.Scan(append(append([]any{&r.Spec.ID, &r.Spec.Sweep, &r.ConfigKey}, dest...),
 				&status, &r.Attempts, &r.EpochsDone, &owner, &host, &version,
-				&leaseSeconds, &expires, &created, &started, &finished, &errText)...); err != nil {
+				&leaseSeconds, &expires, &created, &started, &finished, &errText,
+				&r.Spec.Trial, &reused, &hold)...); err != nil {
 				return err
 			}
 			storeSettings(&r.Spec.Settings)
 			r.Status = sweep.Status(status)
 			r.Owner, r.Host, r.Version, r.Error = owner.String, host.String, version.String, errText.String
+			r.ReusedFrom, r.HoldEpoch = reused.String, int(hold.Int64)
 			r.LeaseSeconds = floatOrNaN(leaseSeconds)
 			if r.LeaseExpires, err = parseTime(expires); err == nil {
 				if r.Created, err = parseTime(created); err == nil {
@@ -130,6 +138,30 @@ func (db *DB) Dump(ctx context.Context) (sweep.Dump, error) {
 			}
 			d.Epochs = append(d.Epochs, e)
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+
+		rows, err = tx.QueryContext(ctx, `
+			SELECT c.run_id, c.epoch, c.data, c.recorded_at
+			FROM checkpoints c JOIN runs r ON r.id = c.run_id
+			ORDER BY r.rowid`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c sweep.CheckpointRecord
+			var recorded sql.NullString
+			if err := rows.Scan(&c.RunID, &c.Epoch, &c.Data, &recorded); err != nil {
+				return err
+			}
+			if c.Recorded, err = parseTime(recorded); err != nil {
+				return err
+			}
+			d.Checkpoints = append(d.Checkpoints, c)
+		}
 		return rows.Err()
 	})
 	if err != nil {
@@ -147,10 +179,11 @@ func prefixed(prefix, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// Import inserts d's sweeps, runs and epochs as they are, in one
-// transaction (sweep.Importer). A run is inserted when the database does
-// not have it and replaced, with its epochs, when it is done in d and not
-// done here; otherwise it is left alone.
+// Import inserts d's sweeps, runs, epochs and checkpoints as they are, in
+// one transaction (sweep.Importer). A run is inserted when the database
+// does not have it and replaced, with its epochs and checkpoint, when it
+// is finished (done or pruned) in d and not here; otherwise it is left
+// alone.
 func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, error) {
 	var st sweep.ImportStats
 	err := db.write(ctx, func(tx *sql.Tx) error {
@@ -160,12 +193,16 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			if ref := s.Reference; ref != nil {
 				label, epoch, acc, r2 = ref.Label, ref.Epoch, nullFloat(ref.DigitAccuracy), nullFloat(ref.SumR2)
 			}
+			search, prune, err := schema.EncodeAdaptive(s.Search, s.Prune)
+			if err != nil {
+				return fmt.Errorf("sweep %q: %w", s.Name, err)
+			}
 			res, err := tx.ExecContext(ctx, `
 				INSERT INTO sweeps (name, description, file, source, hash, ref_label, ref_epoch,
-					ref_digit_accuracy, ref_sum_r2, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+					ref_digit_accuracy, ref_sum_r2, search, prune, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (name) DO NOTHING`,
-				s.Name, s.Description, s.File, s.Source, s.Hash, label, epoch, acc, r2,
+				s.Name, s.Description, s.File, s.Source, s.Hash, label, epoch, acc, r2, search, prune,
 				formatTime(s.Created), formatTime(s.Updated))
 			if err != nil {
 				return fmt.Errorf("sweep %q: %w", s.Name, err)
@@ -203,7 +240,7 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 		nSettings := len(sweep.SettingDefs())
 		insert, err := tx.PrepareContext(ctx, `
 			INSERT INTO runs (id, sweep, config_key, `+sweep.SettingColumns("", "seed")+`, `+runStateColumns+`)
-			VALUES (`+strings.TrimSuffix(strings.Repeat("?, ", 3+nSettings+12), ", ")+`)`)
+			VALUES (`+strings.TrimSuffix(strings.Repeat("?, ", 3+nSettings+15), ", ")+`)`)
 		if err != nil {
 			return err
 		}
@@ -222,7 +259,8 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			state := []any{string(r.Status), r.Attempts, r.EpochsDone,
 				nullString(r.Owner), nullString(r.Host), nullString(r.Version),
 				nullFloat(r.LeaseSeconds), nullTime(r.LeaseExpires), formatTime(r.Created),
-				nullTime(r.Started), nullTime(r.Finished), nullString(r.Error)}
+				nullTime(r.Started), nullTime(r.Finished), nullString(r.Error),
+				r.Spec.Trial, nullString(r.ReusedFrom), nullInt(r.HoldEpoch)}
 			old, ok := have[r.Spec.ID]
 			switch {
 			case !ok:
@@ -231,9 +269,11 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 					return fmt.Errorf("run %s: %w", r.Spec.ID, err)
 				}
 				st.Runs++
-			case r.Status == sweep.StatusDone && old != sweep.StatusDone:
-				if _, err := tx.ExecContext(ctx, `DELETE FROM epochs WHERE run_id = ?`, r.Spec.ID); err != nil {
-					return fmt.Errorf("run %s: %w", r.Spec.ID, err)
+			case r.Status.Finished() && !old.Finished():
+				for _, q := range []string{`DELETE FROM epochs WHERE run_id = ?`, `DELETE FROM checkpoints WHERE run_id = ?`} {
+					if _, err := tx.ExecContext(ctx, q, r.Spec.ID); err != nil {
+						return fmt.Errorf("run %s: %w", r.Spec.ID, err)
+					}
 				}
 				if _, err := replace.ExecContext(ctx, append(state, r.Spec.ID)...); err != nil {
 					return fmt.Errorf("run %s: %w", r.Spec.ID, err)
@@ -264,12 +304,31 @@ func (db *DB) Import(ctx context.Context, d sweep.Dump) (sweep.ImportStats, erro
 			}
 			st.Epochs++
 		}
+		for _, c := range d.Checkpoints {
+			if !take[c.RunID] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT OR REPLACE INTO checkpoints (run_id, epoch, data, recorded_at) VALUES (?, ?, ?, ?)`,
+				c.RunID, c.Epoch, c.Data, formatTime(c.Recorded)); err != nil {
+				return fmt.Errorf("checkpoint of run %s: %w", c.RunID, err)
+			}
+			st.Checkpoints++
+		}
 		return nil
 	})
 	if err != nil {
 		return sweep.ImportStats{}, fmt.Errorf("store: import into %s: %w", db.path, err)
 	}
 	return st, nil
+}
+
+// nullInt stores 0 as NULL.
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }
 
 func nullTime(t time.Time) any {

@@ -40,7 +40,7 @@ func (db *DB) saveSweep(ctx context.Context, sw sweep.Sweep) error {
 	if ref := sw.Reference; ref != nil {
 		refLabel, refEpoch, refAcc, refR2 = ref.Label, ref.Epoch, nullFloat(ref.DigitAccuracy), nullFloat(ref.SumR2)
 	}
-	search, prune, err := schema.EncodeAdaptive(sw)
+	search, prune, err := schema.EncodeAdaptive(sw.Search, sw.Prune)
 	if err != nil {
 		return err
 	}

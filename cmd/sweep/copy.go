@@ -8,14 +8,16 @@ import (
 
 func cmdCopy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("copy", "--from DB --to DB", `
-Copy every sweep, run and epoch from one database to another, each a
-SQLite file or a postgres:// URL: to move results between a laptop and a
-cluster's PostgreSQL, or to merge databases. Runs keep their state
-(status, attempts, owner, times, errors) and their epochs exactly.
+Copy every sweep, run, epoch and checkpoint from one database to another,
+each a SQLite file or a postgres:// URL: to move results (and trained
+weights) between a laptop and a cluster's PostgreSQL, or to merge
+databases. Sweeps keep their search and pruning rules; runs keep their
+state (status, attempts, owner, times, errors, trial, reuse, hold) and
+their epochs exactly.
 
 Copying is idempotent by run id: a run the target lacks is added; a run
-that is done in the source and not in the target replaces the target's;
-a run the target has done keeps its results. Copying again adds nothing.
+that is finished (done or pruned) in the source and not in the target
+replaces the target's; a run the target has finished keeps its results. Copying again adds nothing.
 The target is written in one transaction and created if needed; the
 source must exist.
 
@@ -55,7 +57,7 @@ Example:
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "copied %s to %s: %d of %d sweeps, %d of %d runs added, %d replaced by done runs, %d epoch rows written\n",
-		src.Location(), dst.Location(), st.Sweeps, len(d.Sweeps), st.Runs, len(d.Runs), st.Replaced, st.Epochs)
+	fmt.Fprintf(stdout, "copied %s to %s: %d of %d sweeps, %d of %d runs added, %d replaced by finished runs, %d epoch rows and %d checkpoints written\n",
+		src.Location(), dst.Location(), st.Sweeps, len(d.Sweeps), st.Runs, len(d.Runs), st.Replaced, st.Epochs, st.Checkpoints)
 	return nil
 }

@@ -16,7 +16,7 @@
 //	report   write a self-contained HTML report with figures
 //	serve    live web UI over the database, read-only (localhost)
 //	gc       delete stored checkpoints to make the database small
-//	copy     copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)
+//	copy     copy sweeps, runs, epochs and checkpoints between databases (SQLite, PostgreSQL)
 //	train    train one run and print its metrics, without a database
 //	predict  read pictures of digits and print what a trained model sees
 //
@@ -54,7 +54,7 @@
 // PostgreSQL database when it is a postgres:// or postgresql:// URL
 // (package sweep/postgres), for machines of a cluster sharing one
 // database. Without --db, $SWEEP_DB names it, else sweep.db. 'sweep copy
-// --from A --to B' copies sweeps, runs and epochs between any two
+// --from A --to B' copies sweeps, runs, epochs and checkpoints between any two
 // databases, idempotently by run id.
 //
 // # Settings and models

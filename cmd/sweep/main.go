@@ -36,7 +36,7 @@ func commands() []command {
 		{"report", "write a self-contained HTML report with figures", cmdReport},
 		{"serve", "live web UI over the database, read-only (localhost)", cmdServe},
 		{"gc", "delete stored checkpoints to make the database small", cmdGC},
-		{"copy", "copy sweeps, runs and epochs between databases (SQLite, PostgreSQL)", cmdCopy},
+		{"copy", "copy sweeps, runs, epochs and checkpoints between databases (SQLite, PostgreSQL)", cmdCopy},
 		{"train", "train one run and print its metrics, without a database", cmdTrain},
 		{"predict", "read pictures of digits and print what a trained model sees", cmdPredict},
 	}

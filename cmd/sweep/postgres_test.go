@@ -91,7 +91,9 @@ func TestCopyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Populate(t, storetest.Backend{DB: src}, storetest.NewClock())
+	clk := storetest.NewClock()
+	storetest.Populate(t, storetest.Backend{DB: src}, clk)
+	storetest.PopulateAdaptive(t, storetest.Backend{DB: src}, clk)
 	src.Close()
 	want := storetest.DumpString(dumpOf(t, a))
 
@@ -106,10 +108,10 @@ func TestCopyRoundTrip(t *testing.T) {
 		}
 		return out
 	}
-	if out := copyOut(a, pg); !strings.Contains(out, "10 of 10 runs added, 0 replaced by done runs, 44 epoch rows written") {
+	if out := copyOut(a, pg); !strings.Contains(out, "14 of 14 runs added, 0 replaced by finished runs, 56 epoch rows and 3 checkpoints written") {
 		t.Errorf("first copy: %s", out)
 	}
-	if out := copyOut(pg, c); !strings.Contains(out, "10 of 10 runs added") {
+	if out := copyOut(pg, c); !strings.Contains(out, "14 of 14 runs added") {
 		t.Errorf("second copy: %s", out)
 	}
 	for _, db := range []string{pg, c} {
@@ -119,7 +121,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	// Again, both ways: nothing is added or changed.
 	for _, p := range [][2]string{{a, pg}, {pg, c}, {c, a}} {
-		if out := copyOut(p[0], p[1]); !strings.Contains(out, "0 of 2 sweeps, 0 of 10 runs added, 0 replaced by done runs, 0 epoch rows written") {
+		if out := copyOut(p[0], p[1]); !strings.Contains(out, "0 of 3 sweeps, 0 of 14 runs added, 0 replaced by finished runs, 0 epoch rows and 0 checkpoints written") {
 			t.Errorf("repeated copy %s → %s: %s", p[0], p[1], out)
 		}
 	}

@@ -93,16 +93,16 @@ func ClaimableStatuses() string {
 // EncodeAdaptive is how a sweep's [tpe] search and [prune] rule are stored
 // in the sweeps table's search and prune columns: JSON text, or nil (NULL)
 // when the sweep has none.
-func EncodeAdaptive(sw sweep.Sweep) (search, prune any, err error) {
-	if sw.Search != nil {
-		b, err := json.Marshal(sw.Search)
+func EncodeAdaptive(s *sweep.Search, p *sweep.Prune) (search, prune any, err error) {
+	if s != nil {
+		b, err := json.Marshal(s)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode search: %w", err)
 		}
 		search = string(b)
 	}
-	if sw.Prune != nil {
-		b, err := json.Marshal(sw.Prune)
+	if p != nil {
+		b, err := json.Marshal(p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode prune: %w", err)
 		}

@@ -10,6 +10,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -204,6 +205,56 @@ func Populate(t testing.TB, b Backend, clk *Clock) (a, c sweep.Sweep) {
 
 // READMEQueries returns the ```sql blocks of the README's database
 // section (readme is the path of README.md).
+// PopulateAdaptive adds, after Populate, a tpe sweep "gamma" with a
+// pruning rule and two trials of two seeds: trial 1's seed 0 reused from
+// alpha's identical done run, its seed 1 held at epoch 1; trial 2's two
+// runs pruned after epoch 1. Each trained run has a checkpoint.
+func PopulateAdaptive(t testing.TB, b Backend, clk *Clock) sweep.Sweep {
+	t.Helper()
+	ctx := context.Background()
+	r2, _ := sweep.LookupMetric("test_r2")
+	other := BaseSettings()
+	other.LR = 0.02
+	g := MakeSweep("gamma", append(Seeds(BaseSettings(), 2), Seeds(other, 2)...)...)
+	for i := range g.Runs {
+		g.Runs[i].Trial = 1 + i/2
+	}
+	g.Search = &sweep.Search{Method: "tpe", Trials: 4, StartupTrials: 2, Objective: r2, Repeats: 2, Base: BaseSettings(),
+		Params: []sweep.SearchParam{{Key: "lr", Dist: "log_uniform", Lo: 1e-4, Hi: 0.1}}}
+	g.Prune = &sweep.Prune{Method: "asha", Metric: r2, MinEpochs: 1, ReductionFactor: 3}
+	if err := b.DB.SaveSweep(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	train := func(id string) {
+		t.Helper()
+		if _, ok, err := b.DB.Claim(ctx, []string{id}, OwnerA, time.Hour); err != nil || !ok {
+			t.Fatalf("claim %s: %v %v", id, ok, err)
+		}
+		m := Metrics(1, 0.8, 0.5, 0.3)
+		m.Checkpoint = []byte("state of " + id)
+		if err := b.DB.RecordEpoch(ctx, id, OwnerA, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, err := b.DB.Claim(ctx, []string{g.Runs[0].ID}, OwnerA, time.Hour); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if from, err := b.DB.Reuse(ctx, g.Runs[0].ID, OwnerA); err != nil || from == "" {
+		t.Fatalf("reuse: %q %v", from, err)
+	}
+	train(g.Runs[1].ID)
+	if err := b.DB.Hold(ctx, g.Runs[1].ID, OwnerA, 1, "held at epoch 1"); err != nil {
+		t.Fatal(err)
+	}
+	train(g.Runs[2].ID)
+	train(g.Runs[3].ID)
+	if _, err := b.DB.PruneConfig(ctx, "gamma", sweep.ConfigKey(other), "asha cut"); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func READMEQueries(t testing.TB, readme string) []string {
 	t.Helper()
 	text, err := os.ReadFile(readme)
@@ -1373,14 +1424,21 @@ func DumpString(d sweep.Dump) string {
 		if s.Reference != nil {
 			ref = fmt.Sprintf("%s %d %s %s", s.Reference.Label, s.Reference.Epoch, f(s.Reference.DigitAccuracy), f(s.Reference.SumR2))
 		}
-		fmt.Fprintf(&b, "sweep %q %q %q %q %q %s %s %s\n", s.Name, s.Description, s.File, s.Source, s.Hash, ref, tm(s.Created), tm(s.Updated))
+		fmt.Fprintf(&b, "sweep %q %q %q %q %q %s %s %s", s.Name, s.Description, s.File, s.Source, s.Hash, ref, tm(s.Created), tm(s.Updated))
+		if s.Search != nil {
+			fmt.Fprintf(&b, " search %+v", *s.Search)
+		}
+		if s.Prune != nil {
+			fmt.Fprintf(&b, " prune %+v", *s.Prune)
+		}
+		fmt.Fprintln(&b)
 	}
 	runs := append([]sweep.RunRecord(nil), d.Runs...)
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Spec.ID < runs[j].Spec.ID })
 	for _, r := range runs {
-		fmt.Fprintf(&b, "run %s %s %s %+v %s %d %d %q %q %q %s %s %s %s %s %q\n", r.Spec.ID, r.Spec.Sweep, r.ConfigKey,
+		fmt.Fprintf(&b, "run %s %s %s %+v %s %d %d %q %q %q %s %s %s %s %s %q trial %d reused %q hold %d\n", r.Spec.ID, r.Spec.Sweep, r.ConfigKey,
 			r.Spec.Settings, r.Status, r.Attempts, r.EpochsDone, r.Owner, r.Host, r.Version, f(r.LeaseSeconds),
-			tm(r.LeaseExpires), tm(r.Created), tm(r.Started), tm(r.Finished), r.Error)
+			tm(r.LeaseExpires), tm(r.Created), tm(r.Started), tm(r.Finished), r.Error, r.Spec.Trial, r.ReusedFrom, r.HoldEpoch)
 	}
 	eps := append([]sweep.EpochRecord(nil), d.Epochs...)
 	sort.SliceStable(eps, func(i, j int) bool {
@@ -1394,6 +1452,11 @@ func DumpString(d sweep.Dump) string {
 	})
 	for _, e := range eps {
 		fmt.Fprintf(&b, "epoch %s %d %s %s %s %s %s\n", e.RunID, e.Epoch, e.Split, m(e.Metrics), f(e.Seconds), f(e.SamplesPerSec), tm(e.Recorded))
+	}
+	cks := append([]sweep.CheckpointRecord(nil), d.Checkpoints...)
+	sort.SliceStable(cks, func(i, j int) bool { return cks[i].RunID < cks[j].RunID })
+	for _, c := range cks {
+		fmt.Fprintf(&b, "checkpoint %s %d %x %s\n", c.RunID, c.Epoch, sha256.Sum256(c.Data), tm(c.Recorded))
 	}
 	return b.String()
 }

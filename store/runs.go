@@ -388,7 +388,7 @@ func (db *DB) Release(ctx context.Context, runID, ownerID string) (bool, error) 
 
 // DropCheckpoints deletes the checkpoints of the runs of sweepName (every
 // sweep if "") in the given statuses, never of running runs, and then
-// compacts the file (VACUUM) so that it shrinks.
+// compacts the file (VACUUM, and a WAL checkpoint) so that it shrinks.
 func (db *DB) DropCheckpoints(ctx context.Context, sweepName string, statuses []sweep.Status) (int, int64, error) {
 	var n, bytes int64
 	names := schema.NotRunning(statuses)
@@ -409,7 +409,11 @@ func (db *DB) DropCheckpoints(ctx context.Context, sweepName string, statuses []
 		return err
 	})
 	if err == nil && n > 0 {
-		_, err = db.rw.ExecContext(ctx, `VACUUM`)
+		// VACUUM writes the compacted file through the WAL; the
+		// checkpoint puts it in place, so the file shrinks now.
+		if _, err = db.rw.ExecContext(ctx, `VACUUM`); err == nil {
+			_, err = db.rw.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+		}
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: drop checkpoints in %s: %w", db.path, err)

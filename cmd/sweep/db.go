@@ -56,13 +56,32 @@ func openExisting(ctx context.Context, db string) (database, error) {
 		}
 		return s, err
 	}
-	if _, err := os.Stat(db); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, usageError{fmt.Errorf("database %s does not exist: run 'sweep run FILE.toml' first, or pass --db", db)}
-		}
+	if err := fileExists(db); err != nil {
 		return nil, err
 	}
 	return store.Open(db)
+}
+
+// openExistingStore opens a database that must already exist for writing
+// (a SQLite file must exist; PostgreSQL is opened as by openStore).
+func openExistingStore(ctx context.Context, db string) (database, error) {
+	if !postgres.IsURL(db) {
+		if err := fileExists(db); err != nil {
+			return nil, err
+		}
+	}
+	return openStore(ctx, db)
+}
+
+// fileExists says, as a usage error, that a SQLite file is missing.
+func fileExists(db string) error {
+	if _, err := os.Stat(db); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return usageError{fmt.Errorf("database %s does not exist: run 'sweep run FILE.toml' first, or pass --db", db)}
+		}
+		return err
+	}
+	return nil
 }
 
 // servable is what 'sweep serve' reads.

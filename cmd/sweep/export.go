@@ -177,7 +177,7 @@ func runWeights(ctx context.Context, db sweep.Reader, runID string) (sweep.RunRe
 	}
 	epoch, data, err := db.Checkpoint(ctx, r.RunID)
 	if errors.Is(err, sweep.ErrNotFound) {
-		return r, nil, 0, fmt.Errorf("run %s (%s) has no stored weights: it recorded no epoch with this version of sweep", r.RunID, r.Status)
+		return r, nil, 0, fmt.Errorf("run %s (%s) has no stored weights: it recorded no epoch with a checkpoint (trained by an older sweep, or with --checkpoints=false), or 'sweep gc' deleted them", r.RunID, r.Status)
 	}
 	return r, data, epoch, err
 }

@@ -44,12 +44,7 @@ Example:
 			statuses = append(statuses, s)
 		}
 	}
-	db, err := openExisting(ctx, *dbPath)
-	if err != nil {
-		return err
-	}
-	db.Close()
-	db, err = openStore(ctx, *dbPath)
+	db, err := openExistingStore(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

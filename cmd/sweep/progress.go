@@ -187,9 +187,9 @@ func (p *progress) note(format string, args ...any) {
 	p.event(format, args...)
 }
 
-// held1 says that a run stopped at a rung, to wait for its configuration's
+// atRung says that a run stopped at a rung, to wait for its configuration's
 // other seeds or, paused by ASHA, for a promotion.
-func (p *progress) held1(run sweep.RunSpec, reason string) {
+func (p *progress) atRung(run sweep.RunSpec, reason string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if a := p.active[run.ID]; a != nil {

@@ -159,7 +159,7 @@ Example:
 		reuse:    !*noReuse,
 		sweeps:   bySweep,
 	}
-	r.reapDead(ctx)
+	r.reapDead(ctx, r.holdersElsewhere(ctx))
 	prog.start(total, finished(counts), work)
 	var wg sync.WaitGroup
 	for w := 0; w < *jobs; w++ {
@@ -281,7 +281,7 @@ func (r *runner) work(ctx context.Context) {
 		if status == sweep.StatusPending {
 			// Held at a rung (recorded by Hold): another run goes on.
 			r.markUntried(run.ID)
-			r.progress.held1(run, errText)
+			r.progress.atRung(run, errText)
 			continue
 		}
 		// Record the outcome even when ctx is cancelled. A pruned run's
@@ -416,7 +416,7 @@ func (r *runner) waitForHeld(ctx context.Context) bool {
 		}
 		return r.pause(ctx)
 	}
-	if r.reapDead(ctx) > 0 {
+	if r.reapDead(ctx, held) > 0 {
 		return true
 	}
 	if r.noWait {
@@ -467,12 +467,12 @@ func (r *runner) holdersElsewhere(ctx context.Context) []sweep.Holder {
 	return out
 }
 
-// reapDead releases the runs held by processes of this host that no longer
-// exist, so that they are claimed at once instead of after their lease;
-// it returns how many it released.
-func (r *runner) reapDead(ctx context.Context) int {
+// reapDead releases those of held whose processes were on this host and no
+// longer exist, so that they are claimed at once instead of after their
+// lease; it returns how many it released.
+func (r *runner) reapDead(ctx context.Context, held []sweep.Holder) int {
 	n := 0
-	for _, h := range r.holdersElsewhere(ctx) {
+	for _, h := range held {
 		if !ownerGone(h.Owner, r.owner.Host) {
 			continue
 		}
@@ -525,14 +525,14 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 	r.progress.started(run)
 	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: r.ckpt}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
 	cause := context.Cause(runCtx) // set when the heartbeat gave up
+	var held heldError
 	switch {
 	case err == nil:
 		return sweep.StatusDone, ""
 	case ctx.Err() != nil:
 		return sweep.StatusInterrupted, "interrupted by signal"
-	case errors.Is(err, errHeld):
-		res, _ := r.db.Run(context.Background(), run.ID)
-		return sweep.StatusPending, res.Error
+	case errors.As(err, &held):
+		return sweep.StatusPending, held.reason
 	case errors.Is(err, sweep.ErrPruned) || errors.Is(cause, sweep.ErrPruned):
 		res, _ := r.db.Run(context.Background(), run.ID)
 		return sweep.StatusPruned, res.Error
@@ -594,7 +594,7 @@ func (rr *runRecorder) Epoch(m sweep.EpochMetrics) error {
 // prune applies the sweep's [prune] rule after the run recorded epoch, a
 // rung (search.Judge, over what the database holds). Until its
 // configuration's other seeds get there the run waits (held, training
-// stops with errHeld); the last to arrive judges for all: they go on
+// stops with a heldError); the last to arrive judges for all: they go on
 // (released), pause (ASHA: held, to be promoted as more configurations
 // arrive) or stop (median: pruned, sweep.ErrPruned). Then the
 // configurations paused at this rung that the new arrival lets through
@@ -630,7 +630,7 @@ func (rr *runRecorder) prune(epoch int) error {
 		if err := rr.r.db.Hold(ctx, rr.run.ID, rr.r.owner, epoch, reason); err != nil {
 			return err
 		}
-		return errHeld
+		return heldError{reason}
 	case search.Stop:
 		if _, err := rr.r.db.PruneConfig(ctx, sw.Name, key, reason); err != nil {
 			return err
@@ -713,9 +713,11 @@ func (r *runner) finishPruning(ctx context.Context) bool {
 	return false
 }
 
-// errHeld stops training a run that waits at a rung for its
-// configuration's other seeds (sweep.Store.Hold).
-var errHeld = errors.New("held at a rung")
+// heldError stops training a run held at a rung (sweep.Store.Hold), with
+// the reason recorded.
+type heldError struct{ reason string }
+
+func (e heldError) Error() string { return "held at a rung: " + e.reason }
 
 // programVersion is the VCS revision the binary was built from, where the
 // build recorded it.

@@ -217,8 +217,13 @@ func (b *builder) relu(x *G.Node) *G.Node {
 	return b.do(func() (*G.Node, error) { return G.Rectify(x) })
 }
 
+// logSoftmax is log-softmax over the last axis: gorgonia's with the
+// stock ops, ops_softmax.go's otherwise.
 func (b *builder) logSoftmax(x *G.Node) *G.Node {
-	return b.do(func() (*G.Node, error) { return G.LogSoftMax(x) })
+	if b.stock {
+		return b.do(func() (*G.Node, error) { return G.LogSoftMax(x) })
+	}
+	return b.do(func() (*G.Node, error) { return logSoftmax(x) })
 }
 
 func (b *builder) reshape(x *G.Node, s ...int) *G.Node {

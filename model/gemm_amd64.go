@@ -39,13 +39,6 @@ func sgemmNT4x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, 
 //go:noescape
 func sgemmNT2x4z(k16, kr, nb, nt int, a *float32, lda, sa int, b *float32, ldb, sb int, c *float32, ldc int, acc int, mask int, mp int)
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // sgemmNN tiles C into blocks of 6 or 4 rows by 32 (AVX-512) or 16
 // columns for the kernels: an even m ≥ 4 is a sum of sixes and fours
 // exactly. All four kernels compute every element alike, so how C is

@@ -48,30 +48,21 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 		idx := []int{10, 20, 30, 40}
 		lossAt := func() float64 {
 			tr.startEpoch(1)
-			tr.train.fill(split, idx)
-			if err := tr.trainVM.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			l := scalar(tr.train.loss.Value())
-			tr.trainVM.Reset()
-			return l
+			return forwardBackward(t, tr, split, idx)
 		}
 		// Analytic gradients first: the tape accumulates gradients until a
 		// solver step zeroes them, so the finite-difference runs come after.
 		grads := make([][]float64, len(tr.learn))
 		tr.startEpoch(1)
-		tr.train.fill(split, idx)
-		if err := tr.trainVM.RunAll(); err != nil {
-			t.Fatal(err)
-		}
+		forwardBackward(t, tr, split, idx)
 		for i, n := range tr.learn {
 			g, err := n.Grad()
 			if err != nil {
 				t.Fatal(err)
 			}
 			grads[i] = floats(g.Data())
+			clear(g.Data().([]float64))
 		}
-		tr.trainVM.Reset()
 		for i, n := range tr.learn {
 			w := n.Value().Data().([]float64)
 			for _, j := range probeIndices(len(w)) {
@@ -79,6 +70,55 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				if diff := math.Abs(num - grads[i][j]); diff > 1e-5*math.Max(1, math.Abs(num)) {
 					t.Errorf("%s: d loss / d %s[%d] = %.8g, finite difference %.8g", head, n.Name(), j, grads[i][j], num)
 				}
+			}
+		}
+	}
+}
+
+// TestShardsSumGradients computes one batch in shards and in one piece,
+// in float64 without dropout: the loss and every gradient entry must agree
+// to rounding, since the shards' weighted sum is the batch's mean.
+func TestShardsSumGradients(t *testing.T) {
+	train, _ := data(t)
+	for _, tc := range []struct {
+		head  sweep.Head
+		batch int
+	}{{sweep.HeadClassify, 64}, {sweep.HeadRegression, 100}, {sweep.HeadClassify, 200}} {
+		s := settings(tc.head)
+		s.BatchSize, s.TrainSize, s.DigitWeight, s.SumWeight = tc.batch, 1000, 0.7, 1.3
+		if want := min(4, tc.batch/32); Shards(s) != want {
+			t.Fatalf("batch %d: %d shards, want %d", tc.batch, Shards(s), want)
+		}
+		idx := make([]int, tc.batch)
+		for k := range idx {
+			idx[k] = 3 * k
+		}
+		split := TrainSplit(train, s.Seed)
+		var losses [2]float64
+		var grads [2][]float64
+		for k, shards := range []int{0, 1} {
+			tr, err := NewTrainer(Config{Settings: s, Dtype: tensor.Float64, shards: shards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []int{Shards(s), 1}[k]; len(tr.shards) != want {
+				t.Fatalf("%d shards, want %d", len(tr.shards), want)
+			}
+			losses[k] = forwardBackward(t, tr, split, idx)
+			for _, n := range tr.learn {
+				g, err := n.Grad()
+				if err != nil {
+					t.Fatal(err)
+				}
+				grads[k] = append(grads[k], floats(g.Data())...)
+			}
+		}
+		if math.Abs(losses[0]-losses[1]) > 1e-13 {
+			t.Errorf("%s batch %d: loss %.17g in %d shards, %.17g in one", tc.head, tc.batch, losses[0], Shards(s), losses[1])
+		}
+		for j, g := range grads[0] {
+			if want := grads[1][j]; math.Abs(g-want) > 1e-13*math.Max(1, math.Abs(want)) {
+				t.Fatalf("%s batch %d: gradient entry %d is %.17g in %d shards, %.17g in one", tc.head, tc.batch, j, g, Shards(s), want)
 			}
 		}
 	}

@@ -41,6 +41,17 @@ func settings(head sweep.Head) sweep.Settings {
 		Optimizer: sweep.OptimizerAdam, LR: 0.001, BatchSize: 8, Epochs: 1, TrainSize: 256, Seed: 7}
 }
 
+// forwardBackward runs tr's forward and backward passes on the batch idx
+// and returns its loss; the gradients are left in tr.learn's nodes.
+func forwardBackward(t testing.TB, tr *Trainer, split Split, idx []int) float64 {
+	t.Helper()
+	loss, err := tr.forwardBackward(split, idx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loss
+}
+
 // TestLossMatchesOutputs recomputes each head's loss in plain Go from the
 // graph's own outputs on a tiny batch: the graph must wire targets, weights
 // and both loss terms as documented.
@@ -65,15 +76,10 @@ func TestLossMatchesOutputs(t *testing.T) {
 			}
 			split := TrainSplit(train, s.Seed)
 			idx := []int{3, 1, 4, 1, 5, 9, 2, 6}
-			net := tr.train
-			net.fill(split, idx)
-			if err := tr.trainVM.RunAll(); err != nil {
-				t.Fatal(err)
-			}
+			got := forwardBackward(t, tr, split, idx)
+			net := tr.shards[0].net // one shard: batch_size 8
 			digits := floats(net.digitsRead.Data())
 			sums := floats(net.sumsRead.Data())
-			got := scalar(net.loss.Value())
-			tr.trainVM.Reset()
 
 			var digitNLL, sumLoss float64
 			width := len(sums) / len(idx)

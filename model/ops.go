@@ -129,3 +129,11 @@ func (o opBase) Hashcode() uint32 {
 	o.WriteHash(h)
 	return h.Sum32()
 }
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

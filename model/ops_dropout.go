@@ -16,7 +16,7 @@ import (
 // Dropout is not used: its gradient is wrong for p ≠ 0.5.
 //
 // The mask comes from a PCG generator that the trainer reseeds from the
-// run's seed and the epoch number at the start of every epoch
+// run's seed, the epoch number and the shard at the start of every epoch
 // (dropoutState.reseed), so an epoch's masks depend only on the seed, the
 // epoch and the batches before it in that epoch.
 
@@ -36,9 +36,10 @@ func (s *dropoutState) shape() tensor.Shape { return tensor.Shape{s.n, s.units} 
 // generators seeded by the run's seed.
 const dropoutStream = 0xd70b0007 << 32
 
-// reseed restarts the mask generator for an epoch.
-func (s *dropoutState) reseed(seed int64, epoch int) {
-	s.rng = rand.New(rand.NewPCG(uint64(seed), dropoutStream|uint64(epoch)))
+// reseed restarts the mask generator for an epoch and a shard of the
+// step (Trainer): each shard draws its masks from a stream of its own.
+func (s *dropoutState) reseed(seed int64, epoch, shard int) {
+	s.rng = rand.New(rand.NewPCG(uint64(seed), dropoutStream|uint64(shard)<<24|uint64(epoch)))
 }
 
 // dropout applies inverted dropout with probability p to x [n, units].
@@ -55,7 +56,7 @@ func dropout(x *G.Node, p float64) (*G.Node, *dropoutState, error) {
 		return nil, nil, err
 	}
 	s := &dropoutState{n: xs[0], units: xs[1], dt: dt, p: p}
-	s.reseed(0, 0)
+	s.reseed(0, 0, 0)
 	s.y = newDense(dt, s.shape()...)
 	y, err := G.ApplyOp(dropoutOp{opBase{"Dropout", s}, s}, x)
 	return y, s, err

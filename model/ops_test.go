@@ -341,12 +341,9 @@ func TestNetworkMatchesStock(t *testing.T) {
 			if evals[k], err = tr.Evaluate(context.Background(), evalSplit); err != nil {
 				t.Fatal(err)
 			}
-			tr.train.fill(split, idx)
-			if err := tr.trainVM.RunAll(); err != nil {
-				t.Fatal(err)
-			}
-			runs[k].out = append(floats(tr.train.digitsRead.Data()), floats(tr.train.sumsRead.Data())...)
-			losses[k] = scalar(tr.train.loss.Value())
+			losses[k] = forwardBackward(t, tr, split, idx)
+			net := tr.shards[0].net // one shard: batch_size 32
+			runs[k].out = append(floats(net.digitsRead.Data()), floats(net.sumsRead.Data())...)
 			for _, n := range tr.learn {
 				gv, err := n.Grad()
 				if err != nil {
@@ -354,7 +351,6 @@ func TestNetworkMatchesStock(t *testing.T) {
 				}
 				runs[k].grads = append(runs[k].grads, floats(gv.Data()))
 			}
-			tr.trainVM.Reset()
 		}
 		if math.Abs(losses[0]-losses[1]) > tolFor(dt)*math.Abs(losses[1]) {
 			t.Errorf("%v: loss %v, stock %v", dt, losses[0], losses[1])

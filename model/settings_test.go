@@ -24,24 +24,24 @@ func TestDropoutMask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.eval.trunk.drop != nil || tr.train.trunk.drop == nil {
-		t.Fatal("want dropout in the training graph only")
+	if tr.eval.trunk.drop != nil || len(tr.shards) != 2 || tr.shards[0].net.trunk.drop == nil || tr.shards[1].net.trunk.drop == nil {
+		t.Fatal("want dropout in the two shards' training graphs only")
 	}
 	split := TrainSplit(train, s.Seed)
 	idx := make([]int, 64)
 	for i := range idx {
 		idx[i] = i
 	}
+	// The batch's mask: the shards' masks end to end.
 	mask := func(epoch int) []float32 {
 		tr.startEpoch(epoch)
-		tr.train.fill(split, idx)
-		if err := tr.trainVM.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		tr.trainVM.Reset()
-		return slices.Clone(tr.train.trunk.drop.mask.([]float32))
+		forwardBackward(t, tr, split, idx)
+		return slices.Concat(tr.shards[0].net.trunk.drop.mask.([]float32), tr.shards[1].net.trunk.drop.mask.([]float32))
 	}
 	m1 := mask(1)
+	if half := len(m1) / 2; slices.Equal(m1[:half], m1[half:]) {
+		t.Error("both shards drew the same mask: want a stream per shard")
+	}
 	zeros := 0
 	for _, v := range m1 {
 		switch v {
@@ -132,12 +132,7 @@ func TestWeightDecaySGDIsL2(t *testing.T) {
 	split := TrainSplit(train, s.Seed)
 	idx := []int{10, 20, 30, 40}
 	objective := func() float64 {
-		tr.train.fill(split, idx)
-		if err := tr.trainVM.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-		l := scalar(tr.train.loss.Value())
-		tr.trainVM.Reset()
+		l := forwardBackward(t, tr, split, idx)
 		for _, n := range tr.learn {
 			for _, w := range n.Value().Data().([]float64) {
 				l += lambda / 2 * w * w
@@ -167,16 +162,12 @@ func TestWeightDecaySGDIsL2(t *testing.T) {
 		}
 		clear(g.Data().([]float64))
 	}
-	tr.train.fill(split, idx)
-	if err := tr.trainVM.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	forwardBackward(t, tr, split, idx)
 	grads := make([][]float64, len(tr.learn))
 	for i, n := range tr.learn {
 		g, _ := n.Grad()
 		grads[i] = slices.Clone(g.Data().([]float64))
 	}
-	tr.trainVM.Reset()
 	if err := tr.solver.Step(tr.valGrads); err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +205,7 @@ func TestWeightDecayAdamIsDecoupled(t *testing.T) {
 	}
 	split := TrainSplit(train, s.Seed)
 	idx := []int{3, 5, 7, 9}
-	tr.train.fill(split, idx)
-	if err := tr.trainVM.RunAll(); err != nil {
-		t.Fatal(err)
-	}
+	forwardBackward(t, tr, split, idx)
 	before := make([][]float64, len(tr.learn))
 	grads := make([][]float64, len(tr.learn))
 	for i, n := range tr.learn {
@@ -228,7 +216,6 @@ func TestWeightDecayAdamIsDecoupled(t *testing.T) {
 		}
 		grads[i] = slices.Clone(g.Data().([]float64))
 	}
-	tr.trainVM.Reset()
 	if err := tr.solver.Step(tr.valGrads); err != nil {
 		t.Fatal(err)
 	}

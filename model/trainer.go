@@ -41,6 +41,10 @@ type Config struct {
 	// EpochMetrics.Checkpoint.
 	Checkpoints bool
 
+	// shards, when not 0, overrides Shards(Settings): tests compare a
+	// batch in shards with the same batch in one piece.
+	shards int
+
 	// stockOps builds both heads from gorgonia's stock ops (Conv2d,
 	// MaxPool2D, Rectify, Mul, BroadcastAdd) instead of the fast ones in
 	// ops.go and ops_linear.go, and steps Adam with gorgonia's AdamSolver
@@ -148,7 +152,7 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	if err != nil {
 		return err
 	}
-	defer tr.work.close()
+	defer tr.close()
 	first := 1
 	if cfg.Resume != nil {
 		last, err := tr.Restore(cfg.Resume)
@@ -159,7 +163,7 @@ func Train(ctx context.Context, cfg Config, train, test Split, rec Recorder) err
 	}
 	batches := n / s.BatchSize
 	perm := make([]int, n)
-	if tr.cfg.Settings.Pairing == sweep.PairingShuffled {
+	if s.Pairing == sweep.PairingShuffled {
 		train.Partner = make([]int, n)
 	}
 	for epoch := first; epoch <= s.Epochs; epoch++ {
@@ -225,29 +229,70 @@ func epochOrder(perm []int, seed int64, epoch int) {
 }
 
 // startEpoch restarts the generators that depend on the epoch: dropout's
-// masks come from the run's seed and the epoch number alone, like the
-// shuffling order.
+// masks come from the run's seed, the epoch number and the shard alone,
+// like the shuffling order.
 func (t *Trainer) startEpoch(epoch int) {
-	if d := t.train.trunk.drop; d != nil {
-		d.reseed(t.cfg.Settings.Seed, epoch)
+	for i, sh := range t.shards {
+		if d := sh.net.trunk.drop; d != nil {
+			d.reseed(t.cfg.Settings.Seed, epoch, i)
+		}
 	}
 }
 
-// Trainer owns a training graph and a separate evaluation graph for one
-// run. The evaluation graph has no gradient nodes and its own tape machine,
-// so evaluating never touches training state; Evaluate copies the current
-// weights across first.
+// Trainer owns a run's training graphs and a separate evaluation graph.
+//
+// A training step is computed in shards (Shards): the batch is cut into
+// that many contiguous parts, each with its own graph, tape machine and
+// buffers over the same weight tensors, and the shards' gradients are
+// summed in shard order, weighted by their share of the batch. The
+// shards are what the run's threads share out, so a step's result
+// depends on the number of shards, which the settings alone fix, never
+// on the number of threads. The evaluation graph has no gradient nodes
+// and its own tape machine, so evaluating never touches training state;
+// Evaluate copies the current weights across first.
 type Trainer struct {
 	cfg      Config
-	train    *network
+	shards   []*shard
 	eval     *network
-	trainVM  G.VM
-	evalVM   G.VM
+	evalVM   *tape
 	solver   G.Solver
-	learn    G.Nodes
+	learn    G.Nodes // shard 0's parameter nodes: the weights and the summed gradients
 	evalLrn  G.Nodes
 	valGrads []G.ValueGrad
-	work     *workers
+	work     *workers // the run's threads: they run the shards, the solver and the evaluation graph's ops
+	teams    []*workers
+}
+
+// shard is one part of every training step: examples [lo, hi) of the
+// batch.
+type shard struct {
+	lo, hi int
+	net    *network
+	vm     *tape
+	learn  G.Nodes
+	work   *workers // threads for this shard's ops
+	loss   float64
+	err    error
+}
+
+// MinShard is the fewest examples a shard of a training step gets, and
+// MaxShards the most shards a step is cut into: a step of batch_size
+// examples has min(MaxShards, batch_size/MinShard) shards (at least 1),
+// and one shard when the sum loss is broadcast_mse (its loss pairs every
+// prediction with every target of the batch, across shards). Fewer,
+// larger shards cost less per example; more shards let more cores share
+// one run.
+const (
+	MinShard  = 32
+	MaxShards = 4
+)
+
+// Shards is the number of shards a training step of s is computed in.
+func Shards(s sweep.Settings) int {
+	if s.SumLoss == sweep.SumLossBroadcastMSE {
+		return 1
+	}
+	return max(1, min(MaxShards, s.BatchSize/MinShard))
 }
 
 // NewTrainer builds the graphs with weights initialised from the seed.
@@ -262,61 +307,172 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{cfg: cfg, work: newWorkers(cfg.Threads)}
-	// The helpers stop when the run ends (Train) or the Trainer is garbage.
-	runtime.AddCleanup(t, func(w *workers) { w.close() }, t.work)
-	if t.train, err = newNetwork(dt, s, s.BatchSize, params, true, cfg.stockOps, t.work); err != nil {
-		return nil, err
+	threads := max(1, cfg.Threads)
+	n := Shards(s)
+	if cfg.shards > 0 {
+		n = cfg.shards
+	}
+	if cfg.stockOps {
+		n = 1 // the model as gorgonia alone would run it, for comparison
+	}
+	t := &Trainer{cfg: cfg, work: newWorkers(threads)}
+	t.teams = []*workers{t.work}
+	for i := range n {
+		// Threads beyond one per shard help inside the shards' ops.
+		sh := &shard{lo: i * s.BatchSize / n, hi: (i + 1) * s.BatchSize / n, work: newWorkers(threads/n + b2i(i < threads%n))}
+		if n == 1 {
+			sh.work = t.work
+		}
+		t.teams = append(t.teams, sh.work)
+		// Every shard binds the same weight tensors (params, not a clone).
+		if sh.net, err = newNetwork(dt, s, sh.hi-sh.lo, params, true, cfg.stockOps, sh.work); err != nil {
+			return nil, err
+		}
+		sh.learn = sh.net.learnables()
+		if _, err := G.Grad(sh.net.loss, sh.learn...); err != nil {
+			return nil, fmt.Errorf("model: gradients: %w", err)
+		}
+		// With gorgonia's stock ops the NaN watch stops the tape at the
+		// first NaN: gorgonia's max-pool gradient indexes with -1 on NaN
+		// input and panics in a goroutine of its own, which would take the
+		// whole process (and every other run in it) down instead of failing
+		// one diverged run. The fast ops need no watch (it scans every value
+		// the tape computes, about 0.8 ms a step): their max-pool passes a
+		// NaN on to the loss and their gradients never index with it.
+		vmOpts := []G.VMOpt{G.BindDualValues(sh.learn...)}
+		if cfg.stockOps {
+			vmOpts = append(vmOpts, G.WithNaNWatch())
+		}
+		sh.vm = newTape(G.NewTapeMachine(sh.net.g, vmOpts...))
+		t.shards = append(t.shards, sh)
 	}
 	if t.eval, err = newNetwork(dt, s, cfg.evalBatch(), params.Clone(), false, cfg.stockOps, t.work); err != nil {
 		return nil, err
 	}
-	t.learn = t.train.learnables()
+	t.learn = t.shards[0].learn
 	t.evalLrn = t.eval.learnables()
-	if _, err := G.Grad(t.train.loss, t.learn...); err != nil {
-		return nil, fmt.Errorf("model: gradients: %w", err)
-	}
-	// With gorgonia's stock ops the NaN watch stops the tape at the first
-	// NaN: gorgonia's max-pool gradient indexes with -1 on NaN input and
-	// panics in a goroutine of its own, which would take the whole process
-	// (and every other run in it) down instead of failing one diverged run.
-	// The fast ops need no watch (it scans every value the tape computes,
-	// about 0.8 ms a step): their max-pool passes a NaN on to the loss and
-	// their gradients never index with it.
-	vmOpts := []G.VMOpt{G.BindDualValues(t.learn...)}
-	if cfg.stockOps {
-		vmOpts = append(vmOpts, G.WithNaNWatch())
-	}
-	t.trainVM = G.NewTapeMachine(t.train.g, vmOpts...)
-	t.evalVM = G.NewTapeMachine(t.eval.g)
+	t.evalVM = newTape(G.NewTapeMachine(t.eval.g))
 	t.solver = newSolver(s, cfg.stockOps, t.work)
 	t.valGrads = G.NodesToValueGrads(t.learn)
+	// The helpers stop when the run ends (Train) or the Trainer is garbage.
+	runtime.AddCleanup(t, closeTeams, t.teams)
 	return t, nil
+}
+
+// close stops the trainer's helper goroutines.
+func (t *Trainer) close() { closeTeams(t.teams) }
+
+func closeTeams(teams []*workers) {
+	for _, w := range teams {
+		w.close()
+	}
 }
 
 // TrainBatch takes one optimisation step on the examples idx of split,
 // adds their outputs to acc (when not nil) and returns the batch's loss.
 func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64, error) {
-	net := t.train
-	net.fill(split, idx)
-	defer t.trainVM.Reset()
-	if err := t.trainVM.RunAll(); err != nil {
-		if strings.Contains(err.Error(), "NaN found in value") { // from WithNaNWatch; gorgonia has no error type for it
-			return math.NaN(), nil
-		}
-		return math.NaN(), fmt.Errorf("forward/backward: %w", err)
-	}
-	loss := scalar(net.loss.Value())
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, nil // the caller reports where; don't poison the weights
-	}
-	if acc != nil {
-		net.accumulate(acc, split, idx, len(idx))
+	loss, err := t.forwardBackward(split, idx, acc)
+	if err != nil || math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, err // the caller reports where; don't poison the weights
 	}
 	if err := t.solver.Step(t.valGrads); err != nil {
 		return loss, fmt.Errorf("solver step: %w", err)
 	}
 	return loss, nil
+}
+
+// forwardBackward runs every shard's forward and backward pass on its
+// part of idx, leaves the batch's gradient in shard 0's parameter nodes
+// (t.learn) and returns the batch's loss: both the shards' values summed
+// in shard order, each weighted by its share of the batch. It adds the
+// outputs to acc (when not nil and the loss is finite), in example order.
+func (t *Trainer) forwardBackward(split Split, idx []int, acc *Accumulator) (float64, error) {
+	if len(idx) != t.cfg.Settings.BatchSize {
+		return math.NaN(), fmt.Errorf("batch of %d examples, want batch_size %d", len(idx), t.cfg.Settings.BatchSize)
+	}
+	t.work.share(len(t.shards), 1, func(_, lo, hi int) {
+		for _, sh := range t.shards[lo:hi] {
+			sh.loss, sh.err = sh.run(split, idx[sh.lo:sh.hi])
+		}
+	})
+	loss := 0.0
+	for _, sh := range t.shards {
+		if sh.err != nil {
+			return math.NaN(), sh.err
+		}
+		loss += sh.weight(len(idx)) * sh.loss
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, nil
+	}
+	if len(t.shards) > 1 {
+		if err := t.sumGradients(len(idx)); err != nil {
+			return math.NaN(), err
+		}
+	}
+	if acc != nil {
+		for _, sh := range t.shards {
+			sh.net.accumulate(acc, split, idx[sh.lo:sh.hi], sh.hi-sh.lo)
+		}
+	}
+	return loss, nil
+}
+
+// weight is the shard's share of a batch of n examples.
+func (sh *shard) weight(n int) float64 { return float64(sh.hi-sh.lo) / float64(n) }
+
+// run is the shard's forward and backward pass on its examples idx; it
+// returns the shard's loss (the mean over its examples).
+func (sh *shard) run(split Split, idx []int) (float64, error) {
+	sh.net.fill(split, idx)
+	defer sh.vm.Reset()
+	if err := sh.vm.RunAll(); err != nil {
+		if strings.Contains(err.Error(), "NaN found in value") { // from WithNaNWatch; gorgonia has no error type for it
+			return math.NaN(), nil
+		}
+		return math.NaN(), fmt.Errorf("forward/backward: %w", err)
+	}
+	return scalar(sh.net.loss.Value()), nil
+}
+
+// sumGradients sets shard 0's gradients to the batch's: the sum over the
+// shards, in shard order, of each shard's gradient times its share of
+// the batch. The other shards' gradients are zeroed (the tape adds to a
+// gradient until a solver step zeroes it, and the solver sees shard 0's
+// only).
+func (t *Trainer) sumGradients(batch int) error {
+	for i, n := range t.learn {
+		g0, err := n.Grad()
+		if err != nil {
+			return fmt.Errorf("model: gradient of %s: %w", n.Name(), err)
+		}
+		w0 := t.shards[0].weight(batch)
+		for _, sh := range t.shards[1:] {
+			g, err := sh.learn[i].Grad()
+			if err != nil {
+				return fmt.Errorf("model: gradient of %s: %w", n.Name(), err)
+			}
+			switch d := g0.Data().(type) {
+			case []float32:
+				addScaled(d, g.Data().([]float32), float32(w0), float32(sh.weight(batch)))
+			case []float64:
+				addScaled(d, g.Data().([]float64), w0, sh.weight(batch))
+			default:
+				return fmt.Errorf("model: gradient of %s is %T", n.Name(), d)
+			}
+			w0 = 1 // scaled once, by the first shard added
+		}
+	}
+	return nil
+}
+
+// addScaled sets dst = a·dst + b·src and zeroes src.
+func addScaled[T float](dst, src []T, a, b T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] = a*dst[i] + b*src[i]
+		src[i] = 0
+	}
 }
 
 // syncEval copies the current weights into the evaluation graph.

@@ -15,23 +15,36 @@ import (
 
 // TestThreads trains the same short run with 1, 2 and 3 threads: every
 // batch's loss, every epoch's train and test metrics and the final weights
-// must be bit-identical.
+// must be bit-identical. The batch sizes give steps of one shard (the
+// threads share each op), two (with dropout: a mask stream per shard),
+// three and four shards: with 2 threads one thread runs two shards, with
+// 3 threads and 2 shards the third helps inside the first shard's ops.
+// The last case also runs its tapes through gorgonia's RunAll: the direct
+// runner (tape.go) must not change a bit either.
 func TestThreads(t *testing.T) {
 	train, test := data(t)
 	testSplit := TestSplit(test.Slice(300))
 	for _, tc := range []struct {
-		name string
-		dt   tensor.Dtype
-		head sweep.Head
-		opt  sweep.Optimizer
+		name    string
+		dt      tensor.Dtype
+		head    sweep.Head
+		opt     sweep.Optimizer
+		batch   int
+		dropout float64
+		runAll  bool
 	}{
-		{"classify-adam-float32", tensor.Float32, sweep.HeadClassify, sweep.OptimizerAdam},
-		{"regression-sgd-float32", tensor.Float32, sweep.HeadRegression, sweep.OptimizerSGD},
-		{"classify-adam-float64", tensor.Float64, sweep.HeadClassify, sweep.OptimizerAdam},
+		{"classify-adam-float32-2-shards-dropout", tensor.Float32, sweep.HeadClassify, sweep.OptimizerAdam, 64, 0.3, false},
+		{"regression-sgd-float32-3-shards", tensor.Float32, sweep.HeadRegression, sweep.OptimizerSGD, 100, 0, false},
+		{"classify-adam-float64-1-shard", tensor.Float64, sweep.HeadClassify, sweep.OptimizerAdam, 30, 0, false},
+		{"classify-adam-float32-4-shards-runall", tensor.Float32, sweep.HeadClassify, sweep.OptimizerAdam, 128, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := settings(tc.head)
-			s.Optimizer, s.BatchSize, s.TrainSize, s.Epochs, s.Seed = tc.opt, 30, 300, 2, 11
+			s.Optimizer, s.BatchSize, s.TrainSize, s.Epochs, s.Seed = tc.opt, tc.batch, 4*tc.batch, 2, 11
+			s.Dropout = tc.dropout
+			if want := min(4, max(1, tc.batch/32)); Shards(s) != want {
+				t.Fatalf("%d shards, want %d", Shards(s), want)
+			}
 			if tc.opt == sweep.OptimizerSGD {
 				s.LR, s.Momentum = 0.01, 0.5
 			}
@@ -48,12 +61,18 @@ func TestThreads(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer tr.work.close()
+				defer tr.close()
+				if tc.runAll && threads > 1 {
+					for _, sh := range tr.shards {
+						sh.vm.ran = true // never direct: gorgonia's RunAll every step
+					}
+				}
 				var r result
 				split := TrainSplit(train, s.Seed)
 				perm := make([]int, s.TrainImages())
 				for epoch := 1; epoch <= s.Epochs; epoch++ {
 					epochOrder(perm, s.Seed, epoch)
+					tr.startEpoch(epoch)
 					acc := NewAccumulator(s.Head)
 					for b := 0; b+s.BatchSize <= len(perm); b += s.BatchSize {
 						loss, err := tr.TrainBatch(split, perm[b:b+s.BatchSize], acc)

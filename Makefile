@@ -37,7 +37,8 @@ test: data
 # pinned to one core, one thread, for every kernel path the CPU can run
 # (SWEEP_KERNELS caps the default build's kernels: avx512 where the CPU has
 # AVX-512F, avx2, go = no assembly), the purego and openblas builds and the
-# code at BEFORE (the commit before issue #13), interleaved round by round;
+# code at BEFORE (the commit before issue #13), and the default build with
+# one thread per core, interleaved round by round;
 # (2) one run's 60,000-image training epoch (sweep train -epochs 1) with one
 # thread pinned to one core, one thread unpinned and one thread per core,
 # and BEFORE's pinned and unpinned; then the medians. BENCHCOUNT rounds
@@ -65,6 +66,8 @@ bench: data
 			(cd model && env $$env $(BENCHPIN) $$bin -test.run '^$$' -test.bench 'BenchmarkTrainStep$$|BenchmarkEvaluate' -test.cpu 1) | \
 				awk -v s=$$s '/samples\/s/ { for (i = 2; i <= NF; i++) if ($$i == "samples/s") print s, $$1, $$(i-1) }' | tee -a $$d/results; \
 		done; \
+		(cd model && $$d/default.test -test.run '^$$' -test.bench 'BenchmarkTrainStep$$|BenchmarkEvaluate' -test.cpu $(NCPU)) | \
+			awk -v s=$(NCPU)-threads '/samples\/s/ { for (i = 2; i <= NF; i++) if ($$i == "samples/s") { sub(/-[0-9]+$$/, "", $$1); print s, $$1, $$(i-1) } }' | tee -a $$d/results; \
 		for e in "1-thread-pinned:$(BENCHPIN) $$d/sweep train --threads 1" "1-thread-unpinned:$$d/sweep train --threads 1" \
 			"$(NCPU)-threads:$$d/sweep train --threads $(NCPU)" "before-pinned:$(BENCHPIN) $$d/sweep-before train" "before-unpinned:$$d/sweep-before train"; do \
 			name=$${e%%:*}; $${e#*:} -epochs 1 | awk -v s=$$name '$$2 == "train" { print s, "epoch-train-seconds", $$(NF-1); print s, "epoch-samples/s", $$NF }' | tee -a $$d/results; \

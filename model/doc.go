@@ -23,15 +23,23 @@
 // build, with any number of threads, and a run resumed from a checkpoint
 // (checkpoint.go) ends as if it had never stopped.
 //
-// Training runs on a tape machine over one graph; evaluation runs on a
-// second graph with no gradient nodes and its own machine, into which the
-// trained weights are copied, so evaluating never touches training state.
-// The convolutions, pooling, fully connected layers and Adam are this
-// package's own gorgonia ops (ops_conv.go, ops_pool.go, ops_linear.go,
-// solver.go), about ten times as fast as gorgonia's stock ones and tested
-// against them. The ops share each step's work among Config.Threads
-// workers (workers.go) by output element, every element computed as with
-// one thread, so the thread count never changes a result. The matrix
+// A training step is computed in shards: the batch is cut into
+// min(4, batch_size/32) contiguous parts (one for the broadcasting MSE,
+// whose loss pairs examples across the batch), each run on its own graph
+// and tape machine over the same weight tensors, and the shards'
+// gradients are summed in shard order, each weighted by its share of the
+// batch (Shards, Trainer). The run's Config.Threads workers (workers.go)
+// take whole shards; threads beyond one per shard share a shard's ops by
+// output element, every element computed as with one thread. The shard
+// count depends on the settings alone, so the thread count never changes
+// a result. Evaluation runs on a separate graph with no gradient nodes and
+// its own machine, into which the trained weights are copied, so
+// evaluating never touches training state. Tapes run on the calling
+// goroutine (tape.go), not on the fresh goroutine and locked thread of
+// gorgonia's RunAll. The convolutions, pooling, fully connected layers,
+// log-softmax and Adam are this package's own gorgonia ops (ops_conv.go,
+// ops_pool.go, ops_linear.go, ops_softmax.go, solver.go), about ten times
+// as fast as gorgonia's stock ones and tested against them. The matrix
 // products use AVX-512F or AVX2+FMA kernels on amd64, chosen at run time
 // ($SWEEP_KERNELS=avx2 or go caps them), gonum elsewhere or with -tags
 // purego, and OpenBLAS with -tags openblas.

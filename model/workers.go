@@ -14,13 +14,15 @@ import (
 // at most. f learns which worker it runs on, to pick that worker's
 // scratch.
 //
-// Determinism: the parts are disjoint pieces of an op's OUTPUT (images of
-// a convolution or a pool, column blocks of a filter gradient, rows of a
-// product), and every output element is computed exactly as the
-// one-thread code does: the same kernel, the same order of summation.
-// Only who computes an element depends on the number of threads (and on
-// timing), never its value, so a run is bit-identical with any number of
-// threads (TestThreads). Nothing is reduced across workers.
+// Determinism: the parts are whole shards of a training step (Trainer),
+// or disjoint pieces of an op's OUTPUT (images of a convolution or a pool,
+// column blocks of a filter gradient, rows of a product), and every output
+// element is computed exactly as the one-thread code does: the same
+// kernel, the same order of summation. Only who computes an element
+// depends on the number of threads (and on timing), never its value, so a
+// run is bit-identical with any number of threads (TestThreads). Nothing
+// is reduced across workers: the trainer sums the shards' gradients in
+// shard order after the job.
 //
 // Between jobs a helper spins for a short while (the next op of a step
 // usually follows within microseconds) and then parks on a channel, so an
@@ -48,9 +50,18 @@ type helper struct {
 }
 
 // spinFor is how long an idle helper watches for the next job before it
-// parks. Parking early costs little: the caller does not wait for a
-// helper to wake, it starts on the parts itself.
-const spinFor = 20 * time.Microsecond
+// parks, and waitFor how long the caller of share spins for the helpers'
+// last parts before it sleeps. Waking a parked thread takes 30 µs to
+// several hundred on a virtual machine, and the caller does not wait for
+// it (it starts on the parts itself), but a helper that missed a step's
+// shards leaves its core idle for that step. A training step's serial
+// part between two jobs (the gradient sum, the metrics, the next batch)
+// takes about 100 µs, so a helper spinning 1 ms catches every job of a
+// training loop, and parks once the run stops sharing work.
+const (
+	spinFor = 1 * time.Millisecond
+	waitFor = 200 * time.Microsecond
+)
 
 // partsPerWorker is how many parts share cuts per worker: enough to even
 // out uneven progress, few enough that claiming stays cheap.
@@ -104,7 +115,7 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 	// that shares it, on a busy machine).
 	start := time.Now()
 	for i := 1; j.done.Load() != int32(parts); i++ {
-		if i%64 == 0 && time.Since(start) > spinFor {
+		if i%64 == 0 && time.Since(start) > waitFor {
 			<-j.finished
 			break
 		}

@@ -318,12 +318,12 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t := &Trainer{cfg: cfg, work: newWorkers(threads)}
 	t.teams = []*workers{t.work}
 	for i := range n {
-		// Threads beyond one per shard help inside the shards' ops.
-		sh := &shard{lo: i * s.BatchSize / n, hi: (i + 1) * s.BatchSize / n, work: newWorkers(threads/n + b2i(i < threads%n))}
-		if n == 1 {
-			sh.work = t.work
+		sh := &shard{lo: i * s.BatchSize / n, hi: (i + 1) * s.BatchSize / n, work: t.work}
+		if n > 1 {
+			// Threads beyond one per shard help inside the shards' ops.
+			sh.work = newWorkers(threads/n + b2i(i < threads%n))
+			t.teams = append(t.teams, sh.work)
 		}
-		t.teams = append(t.teams, sh.work)
 		// Every shard binds the same weight tensors (params, not a clone).
 		if sh.net, err = newNetwork(dt, s, sh.hi-sh.lo, params, true, cfg.stockOps, sh.work); err != nil {
 			return nil, err
@@ -383,8 +383,8 @@ func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64,
 
 // forwardBackward runs every shard's forward and backward pass on its
 // part of idx, leaves the batch's gradient in shard 0's parameter nodes
-// (t.learn) and returns the batch's loss: both the shards' values summed
-// in shard order, each weighted by its share of the batch. It adds the
+// (t.learn) and returns the batch's loss: the shards' losses summed in
+// shard order, each weighted by its share of the batch. It adds the
 // outputs to acc (when not nil and the loss is finite), in example order.
 func (t *Trainer) forwardBackward(split Split, idx []int, acc *Accumulator) (float64, error) {
 	if len(idx) != t.cfg.Settings.BatchSize {
@@ -466,11 +466,12 @@ func (t *Trainer) sumGradients(batch int) error {
 	return nil
 }
 
-// addScaled sets dst = a·dst + b·src and zeroes src.
+// addScaled sets dst = a·dst + b·src and zeroes src. The conversions
+// round each product, so no build fuses them into one FMA.
 func addScaled[T float](dst, src []T, a, b T) {
 	src = src[:len(dst)]
 	for i := range dst {
-		dst[i] = a*dst[i] + b*src[i]
+		dst[i] = T(a*dst[i]) + T(b*src[i])
 		src[i] = 0
 	}
 }

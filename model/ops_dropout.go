@@ -18,7 +18,7 @@ import (
 // The mask comes from a PCG generator that the trainer reseeds from the
 // run's seed, the epoch number and the shard at the start of every epoch
 // (dropoutState.reseed), so an epoch's masks depend only on the seed, the
-// epoch and the batches before it in that epoch.
+// epoch, the shard and the shard's batches before it in that epoch.
 
 type dropoutState struct {
 	n, units int

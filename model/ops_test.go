@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -466,6 +467,49 @@ func TestPoolPropagatesNaN(t *testing.T) {
 					break
 				}
 			}
+		}
+	}
+}
+
+// TestLogSoftmaxRows checks the log-softmax kernels on hand-computed rows:
+// log-softmax of (0, 1, 2) is (0, 1, 2) − log(1 + e + e²), and each row is
+// shifted by its own maximum, so a row of logits near 1000 (whose exp
+// overflows) gives the same values and is unaffected by the batch's other
+// rows. The gradient of y_0 alone (dy = (1, 0, 0)) is (1 − p_0, −p_1, −p_2).
+func TestLogSoftmaxRows(t *testing.T) {
+	lse := math.Log(1 + math.E + math.E*math.E)
+	want := []float64{-lse, 1 - lse, 2 - lse}
+	x := []float64{1000, 1001, 1002, 0, 1, 2, -1000, -999, -998}
+	y := make([]float64, len(x))
+	logSoftmaxRows(y, x, 3, math.Exp, math.Log)
+	for r := 0; r < 3; r++ {
+		for j := range 3 {
+			if got := y[3*r+j]; math.Abs(got-want[j]) > 1e-15 {
+				t.Errorf("row %d: y[%d] = %.17g, want %.17g", r, j, got, want[j])
+			}
+		}
+	}
+	dy := []float64{1, 0, 0, 1, 0, 0, 1, 0, 0}
+	dx := make([]float64, len(x))
+	logSoftmaxGradRows(dx, y, dy, 3, math.Exp)
+	for r := 0; r < 3; r++ {
+		for j := range 3 {
+			w := -math.Exp(want[j])
+			if j == 0 {
+				w += 1
+			}
+			if got := dx[3*r+j]; math.Abs(got-w) > 1e-15 {
+				t.Errorf("row %d: dx[%d] = %.17g, want %.17g", r, j, got, w)
+			}
+		}
+	}
+	// float32 through math32, as the op runs it.
+	x32 := []float32{1000, 1001, 1002}
+	y32 := make([]float32, 3)
+	logSoftmaxRows(y32, x32, 3, math32.Exp, math32.Log)
+	for j, v := range y32 {
+		if math.Abs(float64(v)-want[j]) > 1e-6 {
+			t.Errorf("float32: y[%d] = %v, want %v", j, v, want[j])
 		}
 	}
 }

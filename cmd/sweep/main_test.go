@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -318,6 +319,29 @@ func TestDocListsCommands(t *testing.T) {
 	for _, c := range commands() {
 		if !strings.Contains(string(doc), "//\t"+fmt.Sprintf("%-8s %s", c.name, c.summary)) {
 			t.Errorf("doc.go does not list %q with its summary %q", c.name, c.summary)
+		}
+	}
+}
+
+// TestRunThreadsFollowRunsLeft: by default 'sweep run' trains no more runs
+// at once than are left, and shares the cores among those; an explicit -j
+// or --threads is kept.
+func TestRunThreadsFollowRunsLeft(t *testing.T) {
+	dir := t.TempDir()
+	one := writeFile(t, dir, "one.toml", strings.Replace(tinySweep("one", ""), "repeats = 2", "repeats = 1", 1))
+	cpus := runtime.NumCPU()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "training 1 at a time, " + threadsText(cpus) + " each"},
+		{[]string{"-j", "3", "--threads", "2"}, "training 3 at a time, 2 threads each"},
+		{[]string{"--threads", "1"}, "training 1 at a time, 1 thread each"},
+	} {
+		args := append([]string{"run", "--progress", "none", "--db", filepath.Join(t.TempDir(), "sweep.db")}, tc.args...)
+		out, errOut, code := sweepCmd(t, append(args, one)...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("sweep %q: exit %d, want %q in stdout:\n%s\nstderr:\n%s", tc.args, code, tc.want, out, errOut)
 		}
 	}
 }

@@ -32,7 +32,8 @@
 // take whole shards; threads beyond one per shard share a shard's ops by
 // output element, every element computed as with one thread. The shard
 // count depends on the settings alone, so the thread count never changes
-// a result. Evaluation runs on a separate graph with no gradient nodes and
+// a result, nor does changing it while a run trains (Config.Share, which
+// sweep run uses to give idle workers' cores to the runs still training). Evaluation runs on a separate graph with no gradient nodes and
 // its own machine, into which the trained weights are copied, so
 // evaluating never touches training state. Tapes run on the calling
 // goroutine (tape.go), not on the fresh goroutine and locked thread of

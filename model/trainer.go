@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -27,11 +28,16 @@ import (
 //
 // Threads is how many goroutines the run computes a step with. Results do
 // not depend on it: they are bit-identical for any number of threads.
+// Share, when not nil, is how many of those Threads the run uses right
+// now: its caller may change it while the run trains (sweep run gives the
+// cores of workers that ran out of runs to the runs still training), and
+// the run follows it at its next step or evaluation.
 type Config struct {
 	Settings  sweep.Settings
 	Dtype     tensor.Dtype
 	EvalBatch int
 	Threads   int
+	Share     *ThreadShare
 
 	// Resume, when not nil, is a checkpoint (Trainer.Checkpoint) of this
 	// run to go on from: Train starts at the epoch after it.
@@ -65,6 +71,23 @@ func (c Config) evalBatch() int {
 	}
 	return c.EvalBatch
 }
+
+// ThreadShare is a number of threads that can change while runs use it
+// (Config.Share); it is safe for concurrent use.
+type ThreadShare struct{ n atomic.Int32 }
+
+// NewThreadShare returns a share of n threads (at least 1).
+func NewThreadShare(n int) *ThreadShare {
+	s := &ThreadShare{}
+	s.Set(n)
+	return s
+}
+
+// Set changes the share to n threads (at least 1).
+func (s *ThreadShare) Set(n int) { s.n.Store(int32(max(1, n))) }
+
+// Threads is the share's current number of threads.
+func (s *ThreadShare) Threads() int { return int(s.n.Load()) }
 
 // Split is a data split with one addend digit per image.
 type Split struct {
@@ -261,6 +284,7 @@ type Trainer struct {
 	valGrads []G.ValueGrad
 	work     *workers // the run's threads: they run the shards, the solver and the evaluation graph's ops
 	teams    []*workers
+	active   int // threads in use now (Config.Share)
 }
 
 // shard is one part of every training step: examples [lo, hi) of the
@@ -356,7 +380,29 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t.valGrads = G.NodesToValueGrads(t.learn)
 	// The helpers stop when the run ends (Train) or the Trainer is garbage.
 	runtime.AddCleanup(t, closeTeams, t.teams)
+	t.active = threads
+	t.follow()
 	return t, nil
+}
+
+// follow puts Config.Share's number of threads to work, when it changed:
+// the first k of the run's workers take parts, and each shard's team gets
+// its share of the threads beyond one per shard.
+func (t *Trainer) follow() {
+	if t.cfg.Share == nil {
+		return
+	}
+	k := min(t.cfg.Share.Threads(), t.work.n())
+	if k == t.active {
+		return
+	}
+	t.active = k
+	t.work.setLimit(k)
+	if n := len(t.shards); n > 1 {
+		for i, sh := range t.shards {
+			sh.work.setLimit(k/n + b2i(i < k%n))
+		}
+	}
 }
 
 // close stops the trainer's helper goroutines.
@@ -371,6 +417,7 @@ func closeTeams(teams []*workers) {
 // TrainBatch takes one optimisation step on the examples idx of split,
 // adds their outputs to acc (when not nil) and returns the batch's loss.
 func (t *Trainer) TrainBatch(split Split, idx []int, acc *Accumulator) (float64, error) {
+	t.follow()
 	loss, err := t.forwardBackward(split, idx, acc)
 	if err != nil || math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return loss, err // the caller reports where; don't poison the weights
@@ -488,6 +535,7 @@ func (t *Trainer) syncEval() error {
 
 // Evaluate computes the metrics of the current weights on all of split.
 func (t *Trainer) Evaluate(ctx context.Context, split Split) (sweep.SplitMetrics, error) {
+	t.follow()
 	if err := t.syncEval(); err != nil {
 		return sweep.SplitMetrics{}, err
 	}

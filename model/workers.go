@@ -29,19 +29,21 @@ import (
 // idle run costs nothing. The helpers stop with close (or when the owner
 // is garbage: see NewTrainer).
 type workers struct {
-	threads int
+	threads int          // workers, the caller included: helpers are threads-1
+	limit   atomic.Int32 // how many of them take parts now (setLimit; 1 to threads)
 	cur     atomic.Pointer[job]
 	gen     atomic.Uint64 // bumped for each job
 	stopped atomic.Bool
 	helpers []*helper
 }
 
-// job is one share: parts parts of [0, n), claimed through next.
+// job is one share: parts parts of [0, n), claimed through next by
+// workers below active.
 type job struct {
-	f               func(w, lo, hi int)
-	n, align, parts int
-	next, done      atomic.Int32
-	finished        chan struct{} // closed by whoever finishes the last part
+	f                       func(w, lo, hi int)
+	n, align, parts, active int
+	next, done              atomic.Int32
+	finished                chan struct{} // closed by whoever finishes the last part
 }
 
 type helper struct {
@@ -70,6 +72,7 @@ const partsPerWorker = 4
 // newWorkers starts threads-1 helpers (threads < 1 counts as 1).
 func newWorkers(threads int) *workers {
 	p := &workers{threads: max(1, threads)}
+	p.limit.Store(int32(p.threads))
 	for w := 1; w < p.threads; w++ {
 		h := &helper{wake: make(chan struct{}, 1)}
 		p.helpers = append(p.helpers, h)
@@ -78,12 +81,31 @@ func newWorkers(threads int) *workers {
 	return p
 }
 
-// n is the number of workers; a nil *workers is one (the caller).
+// n is the number of workers, for sizing per-worker scratch; a nil
+// *workers is one (the caller).
 func (p *workers) n() int {
 	if p == nil {
 		return 1
 	}
 	return p.threads
+}
+
+// active is how many workers take parts now.
+func (p *workers) active() int {
+	if p == nil {
+		return 1
+	}
+	return int(p.limit.Load())
+}
+
+// setLimit lets only the first n workers (at least the caller, at most
+// all) take parts of the jobs shared from now on; the others stay parked.
+// Who takes a part never changes a result, so a run may change its limit
+// between any two jobs.
+func (p *workers) setLimit(n int) {
+	if p != nil {
+		p.limit.Store(int32(min(max(1, n), p.threads)))
+	}
 }
 
 // share runs f over [0, n) in parts of whole blocks of align elements,
@@ -96,15 +118,16 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 		return
 	}
 	blocks := max(1, n/align)
-	parts := min(blocks, partsPerWorker*p.n())
-	if p.n() == 1 || parts == 1 || p.stopped.Load() {
+	active := p.active()
+	parts := min(blocks, partsPerWorker*active)
+	if active == 1 || parts == 1 || p.stopped.Load() {
 		f(0, 0, n)
 		return
 	}
-	j := &job{f: f, n: n, align: align, parts: parts, finished: make(chan struct{})}
+	j := &job{f: f, n: n, align: align, parts: parts, active: active, finished: make(chan struct{})}
 	p.cur.Store(j)
 	p.gen.Add(1)
-	for _, h := range p.helpers {
+	for _, h := range p.helpers[:active-1] {
 		if h.parked.CompareAndSwap(true, false) {
 			h.wake <- struct{}{}
 		}
@@ -123,8 +146,12 @@ func (p *workers) share(n, align int, f func(w, lo, hi int)) {
 	p.cur.Store(nil)
 }
 
-// work claims and runs parts of the job until none is left.
+// work claims and runs parts of the job until none is left; a worker at
+// or beyond the job's active count takes none.
 func (j *job) work(w int) {
+	if w >= j.active {
+		return
+	}
 	blocks := max(1, j.n/j.align)
 	for {
 		c := int(j.next.Add(1)) - 1
@@ -153,8 +180,8 @@ func (p *workers) loop(w int, h *helper) {
 				continue
 			}
 			runtime.Gosched()
-			if time.Since(start) < spinFor {
-				continue
+			if time.Since(start) < spinFor && w < p.active() {
+				continue // a helper beyond the limit parks at once
 			}
 			h.parked.Store(true)
 			if p.gen.Load() != seen && h.parked.CompareAndSwap(true, false) {

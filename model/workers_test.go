@@ -13,9 +13,10 @@ import (
 	"sweep"
 )
 
-// TestThreads trains the same short run with 1, 2 and 3 threads: every
-// batch's loss, every epoch's train and test metrics and the final weights
-// must be bit-identical. The batch sizes give steps of one shard (the
+// TestThreads trains the same short run with 1, 2 and 3 threads, and with
+// 3 threads of which a Config.Share lets 1, 2 or 3 work, changing at every
+// batch: every batch's loss, every epoch's train and test metrics and the
+// final weights must be bit-identical. The batch sizes give steps of one shard (the
 // threads share each op), two (with dropout: a mask stream per shard),
 // three and four shards: with 2 threads one thread runs two shards, with
 // 3 threads and 2 shards the third helps inside the first shard's ops.
@@ -56,8 +57,13 @@ func TestThreads(t *testing.T) {
 				epochs  []sweep.EpochMetrics
 				weights []float64
 			}
+			// threads < 0: up to -threads, the share changing every batch.
 			runWith := func(threads int) result {
-				tr, err := NewTrainer(Config{Settings: s, Dtype: tc.dt, Threads: threads})
+				var share *ThreadShare
+				if threads < 0 {
+					threads, share = -threads, NewThreadShare(1)
+				}
+				tr, err := NewTrainer(Config{Settings: s, Dtype: tc.dt, Threads: threads, Share: share})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -75,6 +81,9 @@ func TestThreads(t *testing.T) {
 					tr.startEpoch(epoch)
 					acc := NewAccumulator(s.Head)
 					for b := 0; b+s.BatchSize <= len(perm); b += s.BatchSize {
+						if share != nil {
+							share.Set(1 + (b/s.BatchSize+epoch)%threads)
+						}
 						loss, err := tr.TrainBatch(split, perm[b:b+s.BatchSize], acc)
 						if err != nil {
 							t.Fatal(err)
@@ -91,24 +100,28 @@ func TestThreads(t *testing.T) {
 				return r
 			}
 			one := runWith(1)
-			for _, threads := range []int{2, 3} {
+			for _, threads := range []int{2, 3, -3} {
 				got := runWith(threads)
+				name := fmt.Sprintf("%d threads", threads)
+				if threads < 0 {
+					name = fmt.Sprintf("a share of 1 to %d threads", -threads)
+				}
 				for i := range one.losses {
 					if math.Float64bits(got.losses[i]) != math.Float64bits(one.losses[i]) {
-						t.Fatalf("%d threads: batch %d loss %v, 1 thread %v", threads, i+1, got.losses[i], one.losses[i])
+						t.Fatalf("%s: batch %d loss %v, 1 thread %v", name, i+1, got.losses[i], one.losses[i])
 					}
 				}
 				for i := range one.epochs {
 					if !sameMetrics(got.epochs[i].Train, one.epochs[i].Train) || !sameMetrics(got.epochs[i].Test, one.epochs[i].Test) {
-						t.Errorf("%d threads: epoch %d metrics\n%+v\n1 thread:\n%+v", threads, i+1, got.epochs[i], one.epochs[i])
+						t.Errorf("%s: epoch %d metrics\n%+v\n1 thread:\n%+v", name, i+1, got.epochs[i], one.epochs[i])
 					}
 				}
 				if len(got.weights) != len(one.weights) {
-					t.Fatalf("%d threads: %d weights, 1 thread %d", threads, len(got.weights), len(one.weights))
+					t.Fatalf("%s: %d weights, 1 thread %d", name, len(got.weights), len(one.weights))
 				}
 				for i := range one.weights {
 					if math.Float64bits(got.weights[i]) != math.Float64bits(one.weights[i]) {
-						t.Fatalf("%d threads: weight %d = %v, 1 thread %v", threads, i, got.weights[i], one.weights[i])
+						t.Fatalf("%s: weight %d = %v, 1 thread %v", name, i, got.weights[i], one.weights[i])
 					}
 				}
 			}
@@ -117,11 +130,14 @@ func TestThreads(t *testing.T) {
 }
 
 // TestShare checks that share's parts tile [0, n) exactly once, with no
-// part shorter than a block unless it is the whole range, for jobs back to
-// back, after pauses that let the helpers park, and after close.
+// part shorter than a block unless it is the whole range and none taken by
+// a worker beyond the limit, for jobs back to back, after pauses that let
+// the helpers park, with the limit lowered to 2 and raised again, and
+// after close.
 func TestShare(t *testing.T) {
 	for threads := 1; threads <= 4; threads++ {
 		p := newWorkers(threads)
+		limit := threads
 		check := func(n, align int) {
 			var mu sync.Mutex
 			hits := make([]int, n)
@@ -129,7 +145,7 @@ func TestShare(t *testing.T) {
 			p.share(n, align, func(w, lo, hi int) {
 				mu.Lock()
 				defer mu.Unlock()
-				if w < 0 || w >= threads || lo >= hi || (hi-lo < align && hi-lo != n) {
+				if w < 0 || w >= limit || lo >= hi || (hi-lo < align && hi-lo != n) {
 					bad = fmt.Sprintf("worker %d, part [%d,%d)", w, lo, hi)
 				}
 				for i := lo; i < hi; i++ {
@@ -145,13 +161,19 @@ func TestShare(t *testing.T) {
 				}
 			}
 		}
-		for round := 0; round < 3; round++ {
+		// Round 1 lowers the limit while the helpers still spin from round
+		// 0's jobs; the others start with them parked.
+		for round := 0; round < 4; round++ {
+			limit = []int{threads, min(2, threads), min(2, threads), threads}[round]
+			p.setLimit(limit)
 			for _, align := range []int{1, 4} {
 				for n := 0; n <= 70; n++ {
 					check(n, align)
 				}
 			}
-			time.Sleep(3 * spinFor)
+			if round > 0 {
+				time.Sleep(3 * spinFor)
+			}
 		}
 		p.close()
 		check(50, 4)

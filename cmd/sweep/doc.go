@@ -36,8 +36,10 @@
 //
 // 'sweep run' saves each sweep and its runs in the database, then claims
 // runs one at a time and trains them, -j at once (by default one per core,
-// but no more than are left to train), sharing the cores among them
-// (--threads per run; results never depend on it). A run's id is a hash of
+// but no more than are left to train), sharing the cores among the runs
+// training, so that when a worker runs out of runs its core goes to the
+// others (--threads fixes a run's threads; results never depend on them).
+// A run's id is a hash of
 // its sweep name and settings, so
 // running the same files again trains only what is not done: finished runs
 // are skipped, failed and interrupted ones retried, new grid points added.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -334,9 +335,9 @@ func TestRunThreadsFollowRunsLeft(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "training 1 at a time, " + threadsText(cpus) + " each"},
-		{[]string{"-j", "3", "--threads", "2"}, "training 3 at a time, 2 threads each"},
-		{[]string{"--threads", "1"}, "training 1 at a time, 1 thread each"},
+		{nil, "training 1 at a time, " + threadsText(cpus) + " each, more when fewer train\n"},
+		{[]string{"-j", "3", "--threads", "2"}, "training 3 at a time, 2 threads each\n"},
+		{[]string{"--threads", "1"}, "training 1 at a time, 1 thread each\n"},
 	} {
 		args := append([]string{"run", "--progress", "none", "--db", filepath.Join(t.TempDir(), "sweep.db")}, tc.args...)
 		out, errOut, code := sweepCmd(t, append(args, one)...)
@@ -344,4 +345,38 @@ func TestRunThreadsFollowRunsLeft(t *testing.T) {
 			t.Errorf("sweep %q: exit %d, want %q in stdout:\n%s\nstderr:\n%s", tc.args, code, tc.want, out, errOut)
 		}
 	}
+}
+
+// TestCoresShared: the cores go to the runs training, n/k each and the
+// first n mod k one more, at least one; a run that stops gives its cores
+// back to the others.
+func TestCoresShared(t *testing.T) {
+	c := &cores{n: 4}
+	threads := func(want ...int) {
+		t.Helper()
+		var got []int
+		for _, s := range c.shares {
+			got = append(got, s.Threads())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("shares %v, want %v", got, want)
+		}
+	}
+	a := c.add()
+	threads(4)
+	b := c.add()
+	threads(2, 2)
+	c.add()
+	threads(2, 1, 1)
+	for range 3 {
+		c.add()
+	}
+	threads(1, 1, 1, 1, 1, 1) // more runs than cores: one thread each
+	c.remove(a)
+	c.remove(b)
+	threads(1, 1, 1, 1)
+	for len(c.shares) > 1 {
+		c.remove(c.shares[0])
+	}
+	threads(4)
 }

@@ -63,7 +63,7 @@ Example:
 `)
 	dbPath := fs.dbFlag()
 	jobs := fs.Int("j", defaultJobs(), "runs to train at once in this process (by default one per core, but no more than the runs left to train)")
-	threads := fs.Int("threads", 0, "threads per run (0: the cores shared among the -j runs, at least 1 each); results do not depend on it")
+	threads := fs.Int("threads", 0, "threads per run (0: the cores shared among the runs training, at least 1 each, rebalanced as runs start and finish); results do not depend on it")
 	dataDir := fs.String("data", "", "folder with the MNIST .gz files (default: $"+mnist.EnvDir+" or the Go module cache)")
 	lease := fs.Duration("lease", time.Minute, "how long a run stays claimed without a heartbeat before another process may take it over")
 	noWait := fs.Bool("no-wait", false, "do not wait for runs other live processes hold: exit with status 3 if any are left")
@@ -82,7 +82,7 @@ Example:
 	if *threads < 0 {
 		return usageError{fmt.Errorf("--threads %d: want at least 1 (or 0 for the default)", *threads)}
 	}
-	jobsSet := false
+	jobsSet, threadsSet := false, *threads > 0
 	fs.Visit(func(f *flag.Flag) { jobsSet = jobsSet || f.Name == "j" })
 	if *lease < 2*time.Second {
 		return usageError{fmt.Errorf("--lease %v: want at least 2s", *lease)}
@@ -147,7 +147,11 @@ Example:
 	if *threads == 0 {
 		*threads = max(1, runtime.NumCPU() / *jobs)
 	}
-	fmt.Fprintf(stdout, "training %d at a time, %s each\n", *jobs, threadsText(*threads))
+	if threadsSet {
+		fmt.Fprintf(stdout, "training %d at a time, %s each\n", *jobs, threadsText(*threads))
+	} else {
+		fmt.Fprintf(stdout, "training %d at a time, %s each, more when fewer train\n", *jobs, threadsText(*threads))
+	}
 
 	train, test, err := loadData(*dataDir)
 	if err != nil {
@@ -163,6 +167,8 @@ Example:
 		test:     model.TestSplit(test),
 		progress: prog,
 		threads:  *threads,
+		lending:  !threadsSet,
+		cores:    &cores{n: runtime.NumCPU()},
 		noWait:   *noWait,
 		ckpt:     *checkpoints,
 		reuse:    !*noReuse,
@@ -229,6 +235,49 @@ func threadsText(n int) string {
 	return fmt.Sprintf("%d threads", n)
 }
 
+// cores shares a process's cores among the runs it trains: each gets
+// n/k of them while k train (the first n mod k one more), so when a worker
+// finds nothing left to claim, its core goes to the runs still training.
+// A run follows its share at its next step (model.Config.Share); its
+// results do not depend on it.
+type cores struct {
+	n      int
+	mu     sync.Mutex
+	shares []*model.ThreadShare
+}
+
+// add makes a share for a run that starts training and rebalances.
+func (c *cores) add() *model.ThreadShare {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := model.NewThreadShare(1)
+	c.shares = append(c.shares, s)
+	c.rebalance()
+	return s
+}
+
+// remove drops a run's share when it stops training and rebalances.
+func (c *cores) remove(s *model.ThreadShare) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.shares = slices.DeleteFunc(c.shares, func(x *model.ThreadShare) bool { return x == s })
+	c.rebalance()
+}
+
+func (c *cores) rebalance() {
+	k := len(c.shares)
+	for i, s := range c.shares {
+		s.Set(c.n/k + b2i(i < c.n%k))
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // defaultJobs is one run per core: runs side by side use the cores better
 // than one run on several (a run on 2 threads is about 1.9× one thread).
 func defaultJobs() int { return max(1, runtime.NumCPU()) }
@@ -242,7 +291,9 @@ type runner struct {
 	train    *mnist.Set
 	test     model.Split
 	progress *progress
-	threads  int // per run
+	threads  int  // per run
+	lending  bool // --threads not given: the runs training share the cores (cores)
+	cores    *cores
 	noWait   bool
 	ckpt     bool // record checkpoints
 	reuse    bool // finish runs from a done twin's epochs
@@ -541,7 +592,12 @@ func (r *runner) trainOne(ctx context.Context, run sweep.RunSpec) (sweep.Status,
 
 	rec := &runRecorder{r: r, run: run, ctx: runCtx}
 	r.progress.started(run)
-	err := model.Train(runCtx, model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: r.ckpt}, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
+	cfg := model.Config{Settings: run.Settings, Threads: r.threads, Resume: run.Checkpoint, Checkpoints: r.ckpt}
+	if r.lending {
+		cfg.Threads, cfg.Share = r.cores.n, r.cores.add()
+		defer r.cores.remove(cfg.Share)
+	}
+	err := model.Train(runCtx, cfg, model.TrainSplit(r.train, run.Settings.Seed), r.test, rec)
 	cause := context.Cause(runCtx) // set when the heartbeat gave up
 	var held heldError
 	switch {

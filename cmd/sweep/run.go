@@ -267,15 +267,12 @@ func (c *cores) remove(s *model.ThreadShare) {
 func (c *cores) rebalance() {
 	k := len(c.shares)
 	for i, s := range c.shares {
-		s.Set(c.n/k + b2i(i < c.n%k))
+		n := c.n / k
+		if i < c.n%k {
+			n++
+		}
+		s.Set(n)
 	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // defaultJobs is one run per core: runs side by side use the cores better

@@ -284,7 +284,6 @@ type Trainer struct {
 	valGrads []G.ValueGrad
 	work     *workers // the run's threads: they run the shards, the solver and the evaluation graph's ops
 	teams    []*workers
-	active   int // threads in use now (Config.Share)
 }
 
 // shard is one part of every training step: examples [lo, hi) of the
@@ -380,7 +379,6 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t.valGrads = G.NodesToValueGrads(t.learn)
 	// The helpers stop when the run ends (Train) or the Trainer is garbage.
 	runtime.AddCleanup(t, closeTeams, t.teams)
-	t.active = threads
 	t.follow()
 	return t, nil
 }
@@ -393,10 +391,9 @@ func (t *Trainer) follow() {
 		return
 	}
 	k := min(t.cfg.Share.Threads(), t.work.n())
-	if k == t.active {
+	if k == t.work.active() {
 		return
 	}
-	t.active = k
 	t.work.setLimit(k)
 	if n := len(t.shards); n > 1 {
 		for i, sh := range t.shards {
